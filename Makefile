@@ -1,0 +1,45 @@
+# ПОС: `make run` starts the platform on embedded defaults, `make test` runs every test.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+CHROMIUM ?= /usr/bin/chromium
+export POS_INSTANCE_DIR ?= $(CURDIR)/instance
+
+.PHONY: install run test test-unit test-e2e bench chromium clean
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Нужен Python 3.11 или новее"; exit 1; }
+	$(PYTHON) -m venv $(VENV) 2>/dev/null || { $(SUDO) apt-get update && $(SUDO) apt-get install -y python3-venv && rm -rf $(VENV) && $(PYTHON) -m venv $(VENV); }
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	rm -f $(VENV)/.installed-* && touch $@
+
+install: $(STAMP)
+
+chromium:
+	@[ -x $(CHROMIUM) ] || { $(SUDO) apt-get update && $(SUDO) apt-get install -y chromium; }
+
+run: install
+	@mkdir -p $(POS_INSTANCE_DIR)
+	$(BIN)/flask --app app db-upgrade
+	@[ -f $(POS_INSTANCE_DIR)/.seeded ] || { $(BIN)/flask --app app seed && touch $(POS_INSTANCE_DIR)/.seeded; }
+	$(BIN)/python -m pos.devserver
+
+test: install chromium
+	$(BIN)/python -m pytest
+
+test-unit: install
+	$(BIN)/python -m pytest tests
+
+test-e2e: install chromium
+	$(BIN)/python -m pytest e2e
+
+bench: install
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .hypothesis

@@ -1,0 +1,112 @@
+"""Management commands: `flask --app app <command>`; usable by scripts (exit codes, plain output)."""
+from __future__ import annotations
+
+import click
+from flask import Flask, current_app
+from sqlmodel import Session, select
+
+from pos import migrate
+from pos.models import Message, Organization, User
+from pos.services import accounts
+from pos.workflow import ROLE_LABELS, Role
+
+
+def _session() -> Session:
+    return Session(current_app.extensions["pos.engine"], expire_on_commit=False)
+
+
+def _env():
+    from pos.web import env
+    return env()
+
+
+def register_cli(app: Flask) -> None:
+    @app.cli.command("db-upgrade")
+    def db_upgrade():
+        """Apply the database migrations (Alembic)."""
+        migrate.upgrade(current_app.config["DATABASE_URL"])
+        click.echo("База данных обновлена.")
+
+    @app.cli.command("seed")
+    @click.option("--classifier-only", is_flag=True, help="Load only the classifier (no demo organizations).")
+    def seed_cmd(classifier_only: bool):
+        """Load the demo data (classifier, two jurisdictions, staff, messages)."""
+        import seed
+        with _session() as session:
+            if classifier_only:
+                seed.load_classifier(session)
+                click.echo("Классификатор загружен.")
+                return
+            try:
+                counts = seed.load_demo(session, _env())
+            except RuntimeError as exc:
+                raise click.ClickException(str(exc)) from None
+        click.echo(f"Загружено: категорий {counts['categories']}, организаций {counts['organizations']}, "
+                   f"сообщений {counts['messages']}.")
+
+    @app.cli.command("create-org")
+    @click.option("--name", required=True)
+    @click.option("--kind", required=True, type=click.Choice(["region", "executive_body", "subordinate",
+                                                               "municipal_admin", "branch_body"]))
+    @click.option("--parent", "parent_id", type=int, help="Parent organization id (empty for a new jurisdiction).")
+    @click.option("--short-name", default="")
+    @click.option("--regulation", type=click.Choice(["amur-232", "tynda-608"]), default="amur-232",
+                  help="The regulation of a new jurisdiction.")
+    @click.option("--category", "category_ids", type=int, multiple=True, help="Competence: category id (repeat).")
+    def create_org(name, kind, parent_id, short_name, regulation, category_ids):
+        """Create an organization; prints its id."""
+        with _session() as session:
+            parent = session.get(Organization, parent_id) if parent_id else None
+            if parent_id and parent is None:
+                raise click.ClickException(f"Организация {parent_id} не найдена.")
+            org = accounts.create_organization(session, name, kind, parent, short_name=short_name,
+                                               regulation=regulation, category_ids=list(category_ids))
+            session.commit()
+            click.echo(org.id)
+
+    @app.cli.command("create-user")
+    @click.option("--login", required=True)
+    @click.option("--password", required=True, prompt=True, hide_input=True)
+    @click.option("--name", "full_name", required=True)
+    @click.option("--position", default="")
+    @click.option("--email", default="")
+    @click.option("--role", "roles", multiple=True,
+                  help="ROLE or ROLE:ORG_ID or head:ORG_ID:CAT_ID,CAT_ID (repeat). Roles: "
+                       + ", ".join(r.value for r in Role))
+    def create_user(login, password, full_name, position, email, roles):
+        """Create a staff user with roles; prints its id."""
+        with _session() as session:
+            try:
+                user = accounts.create_user(session, login, password, full_name, position=position, email=email)
+                for spec in roles:
+                    role, _, rest = spec.partition(":")
+                    org, _, cats = rest.partition(":")
+                    if org and session.get(Organization, int(org)) is None:
+                        raise ValueError(f"Организация {org} не найдена.")
+                    accounts.grant(session, user, role, int(org) if org else None,
+                                   [int(c) for c in cats.split(",") if c])
+            except ValueError as exc:
+                session.rollback()
+                raise click.ClickException(str(exc)) from None
+            session.commit()
+            click.echo(user.id)
+
+    @app.cli.command("list-users")
+    def list_users():
+        """Logins with their roles."""
+        from pos.services.directory import grants_for
+        with _session() as session:
+            for user in session.exec(select(User).order_by(User.login)):
+                roles = ", ".join(f"{ROLE_LABELS[Role(g.role)]}" + (f" ({g.organization_id})" if g.organization_id else "")
+                                  for g in grants_for(session, user.id))
+                click.echo(f"{user.login}\t{user.full_name}\t{roles}")
+
+    @app.cli.command("recompute-deadlines")
+    @click.option("--message", "message_ids", type=int, multiple=True, help="Only these messages.")
+    def recompute_deadlines(message_ids):
+        """Recompute answer and stage deadlines (after a calendar or settings change)."""
+        from pos.services.deadlines import recompute
+        with _session() as session:
+            ids = list(message_ids) or None
+            changed = recompute(session, _env(), ids)
+        click.echo(f"Сроки пересчитаны, изменено сообщений: {changed}.")

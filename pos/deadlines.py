@@ -1,0 +1,134 @@
+"""Deadlines: answer due in calendar days, stage deadlines on the Russian production calendar.
+
+Pure: the calendar comes from the `holidays` package (public holidays, the
+government's transferred days off and working Saturdays) plus a table of local
+overrides that the caller passes in. Datetimes in and out are aware UTC (a naive
+one is read as UTC); the counting is done in the installation's local time zone.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+from functools import cached_property
+from zoneinfo import ZoneInfo
+
+import holidays
+
+ANSWER_DAYS = 30
+ACCELERATED_ANSWER_DAYS = 10
+
+WORKING_HOURS = "working_hours"
+WORKING_DAYS = "working_days"
+UNIT_LABELS = {WORKING_HOURS: "рабочих часов", WORKING_DAYS: "рабочих дней"}
+
+# The working day: 9:00–13:00 and 14:00–18:00, eight hours.
+WORK_PERIODS = ((time(9), time(13)), (time(14), time(18)))
+
+
+@dataclass(frozen=True)
+class StageRule:
+    amount: int
+    unit: str  # WORKING_HOURS | WORKING_DAYS
+
+
+# The operator's defaults; the administrator overrides them per jurisdiction.
+DEFAULT_STAGE_RULES: dict[str, StageRule] = {
+    "moderation": StageRule(8, WORKING_HOURS),
+    "coordination": StageRule(1, WORKING_DAYS),
+    "execution": StageRule(7, WORKING_DAYS),
+    "agreement": StageRule(1, WORKING_DAYS),
+    "approval": StageRule(1, WORKING_DAYS),
+}
+
+
+@dataclass
+class ProductionCalendar:
+    """Working days in Russia: `holidays` plus local overrides {date: is_working}."""
+    overrides: dict[date, bool] = field(default_factory=dict)
+
+    @cached_property
+    def _ru(self) -> holidays.HolidayBase:
+        return holidays.country_holidays("RU")
+
+    def is_working_day(self, day: date) -> bool:
+        if day in self.overrides:
+            return self.overrides[day]
+        return self._ru.is_working_day(day)
+
+    def next_working_day(self, day: date) -> date:
+        day += timedelta(days=1)
+        while not self.is_working_day(day):
+            day += timedelta(days=1)
+        return day
+
+    def add_working_days(self, day: date, n: int) -> date:
+        """The n-th working day after `day` (`day` itself is not counted)."""
+        for _ in range(n):
+            day = self.next_working_day(day)
+        return day
+
+
+@dataclass
+class DeadlinePolicy:
+    calendar: ProductionCalendar
+    tz: ZoneInfo
+    # {(jurisdiction_id or None, stage): rule}; None is the installation's default.
+    rules: dict[tuple[int | None, str], StageRule] = field(default_factory=dict)
+
+    # --- conversions -----------------------------------------------------
+    def local(self, moment: datetime) -> datetime:
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=timezone.utc)
+        return moment.astimezone(self.tz)
+
+    def to_utc(self, local_dt: datetime) -> datetime:
+        return local_dt.astimezone(timezone.utc)
+
+    def local_today(self, now: datetime) -> date:
+        return self.local(now).date()
+
+    def end_of_local_day(self, day: date) -> datetime:
+        return self.to_utc(datetime.combine(day, time(23, 59, 59), self.tz))
+
+    # --- the answer ------------------------------------------------------
+    def answer_due(self, received_at: datetime, accelerated: bool) -> datetime:
+        """30 (or 10) calendar days from the day of arrival, to the end of that day."""
+        days = ACCELERATED_ANSWER_DAYS if accelerated else ANSWER_DAYS
+        return self.end_of_local_day(self.local(received_at).date() + timedelta(days=days))
+
+    # --- stages ----------------------------------------------------------
+    def rule(self, stage: str, jurisdiction_id: int | None) -> StageRule:
+        return (self.rules.get((jurisdiction_id, stage))
+                or self.rules.get((None, stage))
+                or DEFAULT_STAGE_RULES[stage])
+
+    def stage_due(self, stage: str, start: datetime, jurisdiction_id: int | None) -> datetime:
+        rule = self.rule(stage, jurisdiction_id)
+        if rule.unit == WORKING_HOURS:
+            return self.add_working_hours(start, rule.amount)
+        day = self.calendar.add_working_days(self.local(start).date(), rule.amount)
+        return self.to_utc(datetime.combine(day, WORK_PERIODS[-1][1], self.tz))
+
+    def add_working_hours(self, start: datetime, hours: float) -> datetime:
+        remaining = timedelta(hours=hours)
+        cursor = self.local(start)
+        day = cursor.date()
+        while True:
+            if self.calendar.is_working_day(day):
+                for begin, end in WORK_PERIODS:
+                    b = datetime.combine(day, begin, self.tz)
+                    e = datetime.combine(day, end, self.tz)
+                    if cursor >= e:
+                        continue
+                    b = max(b, cursor)
+                    if b + remaining <= e:
+                        return self.to_utc(b + remaining)
+                    remaining -= e - b
+                    cursor = e
+            day += timedelta(days=1)
+            cursor = datetime.combine(day, time(0), self.tz)
+
+    def due_soon_limit(self, now: datetime) -> datetime:
+        """A deadline before this moment is «истекает»: within the next working day."""
+        day = self.calendar.next_working_day(self.local(now).date())
+        return self.to_utc(datetime.combine(day, WORK_PERIODS[-1][1], self.tz))

@@ -1,0 +1,66 @@
+"""Platform plumbing: the outbox, notifications, deadline settings, calendar, API clients."""
+from datetime import date, datetime
+from typing import Optional
+
+from sqlalchemy import JSON, Column
+from sqlmodel import Field, SQLModel
+
+
+class OutboxEvent(SQLModel, table=True):
+    """Work for the background workers, written in the action's own transaction."""
+    __tablename__ = "outbox_event"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    created_at: datetime = Field(index=True)
+    kind: str = Field(max_length=40)
+    payload: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # Unique: the same event is never queued twice.
+    idempotency_key: str = Field(max_length=200, unique=True)
+    status: str = Field(default="pending", max_length=16, index=True)  # pending | sent | done | failed
+    attempts: int = Field(default=0)
+    sent_at: Optional[datetime] = None
+    done_at: Optional[datetime] = None
+    last_error: str = Field(default="")
+
+
+class Notification(SQLModel, table=True):
+    """An in-app notification (and the e-mail made from it)."""
+    id: Optional[int] = Field(default=None, primary_key=True)
+    user_id: Optional[int] = Field(default=None, foreign_key="user.id", index=True)
+    applicant_id: Optional[int] = Field(default=None, foreign_key="applicant.id", index=True)
+    message_id: Optional[int] = Field(default=None, foreign_key="message.id", index=True)
+    kind: str = Field(max_length=40)
+    title: str = Field(max_length=300)
+    body: str = Field(default="")
+    created_at: datetime
+    read_at: Optional[datetime] = None
+    emailed_at: Optional[datetime] = None
+    idempotency_key: str = Field(max_length=200, unique=True)
+
+
+class StageDeadline(SQLModel, table=True):
+    """How long a stage may take, per jurisdiction (empty: the installation's default)."""
+    __tablename__ = "stage_deadline"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    jurisdiction_id: Optional[int] = Field(default=None, foreign_key="organization.id")
+    stage: str = Field(max_length=16)
+    amount: int
+    unit: str = Field(max_length=16)  # working_hours | working_days
+
+
+class CalendarOverride(SQLModel, table=True):
+    """A local correction to the production calendar (a regional day off, a late decree)."""
+    __tablename__ = "calendar_override"
+    day: date = Field(primary_key=True)
+    is_working: bool
+    note: str = Field(default="", max_length=300)
+
+
+class ApiClient(SQLModel, table=True):
+    """An Open311 client with its API key (only a hash is kept)."""
+    __tablename__ = "api_client"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200)
+    key_hash: str = Field(max_length=128, unique=True)
+    organization_id: Optional[int] = Field(default=None, foreign_key="organization.id")
+    is_active: bool = Field(default=True)
+    created_at: datetime

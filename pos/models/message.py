@@ -1,0 +1,103 @@
+"""Messages, their approval chains, attachments and history."""
+from datetime import date, datetime
+from typing import Optional
+
+from sqlalchemy import JSON, Column, Integer
+from sqlmodel import Field, SQLModel
+
+_version_column = Column("version", Integer, nullable=False, default=1)
+
+
+class Message(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    number: Optional[str] = Field(default=None, max_length=32, unique=True, index=True)
+    applicant_id: Optional[int] = Field(default=None, foreign_key="applicant.id", index=True)
+    text: str
+    address: str = Field(default="", max_length=500)
+    latitude: Optional[float] = None
+    longitude: Optional[float] = None
+    source: str = Field(default="web", max_length=16)  # web | embed | api | seed
+    api_client_id: Optional[int] = Field(default=None, foreign_key="api_client.id")
+    category_id: Optional[int] = Field(default=None, foreign_key="category.id", index=True)
+    subcategory_id: Optional[int] = Field(default=None, foreign_key="subcategory.id", index=True)
+    # The organization the message is with now (routing may leave it empty until moderation).
+    organization_id: Optional[int] = Field(default=None, foreign_key="organization.id", index=True)
+    # Organization that passed it on (transfer or moderator's change), for «Вернуть».
+    passed_from_id: Optional[int] = Field(default=None, foreign_key="organization.id")
+    stage: str = Field(max_length=16, index=True)
+    executor_id: Optional[int] = Field(default=None, foreign_key="user.id", index=True)
+    # The person the message waits for now (executor, current head); derived by the workflow.
+    assignee_id: Optional[int] = Field(default=None, foreign_key="user.id", index=True)
+    # Answer prepared in execution (or by the coordinator).
+    result: Optional[str] = Field(default=None, max_length=16)
+    answer_text: str = Field(default="")
+    executor_position: str = Field(default="", max_length=300)
+    executor_name: str = Field(default="", max_length=300)
+    comment: str = Field(default="")
+    postponed_until: Optional[date] = None
+    # Pending transfer to the competent organization (goes through the heads first).
+    transfer_to_id: Optional[int] = Field(default=None, foreign_key="organization.id")
+    # What the current approval chain decides: "answer" or "transfer".
+    chain_purpose: Optional[str] = Field(default=None, max_length=16)
+    chain_round: int = Field(default=0)
+    rejection_reason: Optional[str] = Field(default=None, max_length=2)
+    repeated_of_id: Optional[int] = Field(default=None, foreign_key="message.id", index=True)
+    is_repeated: bool = Field(default=False, index=True)
+    accelerated: bool = Field(default=False, index=True)
+    received_at: datetime = Field(index=True)
+    answer_due_at: datetime = Field(index=True)
+    stage_entered_at: datetime
+    stage_due_at: datetime = Field(index=True)
+    # Deadline state kept by the sweep: ok | due_soon | overdue (reminders fire on change).
+    deadline_state: str = Field(default="ok", max_length=16, index=True)
+    answered_at: Optional[datetime] = None
+    rating: Optional[int] = None
+    rating_comment: str = Field(default="")
+    rated_at: Optional[datetime] = None
+    version: int = Field(default=1, sa_column=_version_column)
+
+    __mapper_args__ = {"version_id_col": _version_column}
+
+
+class ApprovalStep(SQLModel, table=True):
+    """One place in an approval chain: an agreeing head in order, or the approving head."""
+    __tablename__ = "approval_step"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    message_id: int = Field(foreign_key="message.id", index=True)
+    round: int
+    position: int  # agreeing heads 1..n in order; the approving head comes last
+    kind: str = Field(max_length=8)  # agree | approve
+    head_id: int = Field(foreign_key="user.id", index=True)
+    # The head who held this place before a «Передать право …».
+    delegated_from_id: Optional[int] = Field(default=None, foreign_key="user.id")
+    status: str = Field(default="pending", max_length=16)  # pending | agreed | approved | rejected
+    decided_at: Optional[datetime] = None
+    comment: str = Field(default="")
+
+
+class Attachment(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    message_id: int = Field(foreign_key="message.id", index=True)
+    kind: str = Field(default="applicant", max_length=16)  # applicant | answer
+    filename: str = Field(max_length=255)
+    content_type: str = Field(max_length=120)
+    size: int
+    sha256: str = Field(max_length=64)
+    storage_key: str = Field(max_length=255)
+    uploaded_by_id: Optional[int] = Field(default=None, foreign_key="user.id")
+    created_at: datetime
+
+
+class HistoryEntry(SQLModel, table=True):
+    """One applied action: who, when, what, from which stage and organization to which."""
+    __tablename__ = "history_entry"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    message_id: int = Field(foreign_key="message.id", index=True)
+    at: datetime
+    actor_id: Optional[int] = Field(default=None, foreign_key="user.id")  # empty: the system
+    action: str = Field(max_length=40)
+    from_stage: Optional[str] = Field(default=None, max_length=16)
+    to_stage: str = Field(max_length=16)
+    from_org_id: Optional[int] = Field(default=None, foreign_key="organization.id")
+    to_org_id: Optional[int] = Field(default=None, foreign_key="organization.id")
+    details: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))

@@ -1,0 +1,64 @@
+"""People: accounts, staff role grants per organization, applicants' profiles."""
+from datetime import datetime
+from typing import ClassVar, Optional
+
+from sqlmodel import Field, SQLModel
+
+
+class User(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    login: str = Field(max_length=120, unique=True, index=True)
+    password_hash: str = Field(default="", max_length=300)
+    full_name: str = Field(max_length=300)
+    position: str = Field(default="", max_length=300)
+    email: str = Field(default="", max_length=300)
+    phone: str = Field(default="", max_length=40)
+    is_active: bool = Field(default=True)
+    is_staff: bool = Field(default=True)
+    email_enabled: bool = Field(default=True)
+    # Staff may take a daily digest instead of single mails.
+    email_digest: bool = Field(default=False)
+    created_at: datetime
+
+    # Flask-Login's user protocol.
+    is_anonymous: ClassVar[bool] = False
+
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+
+class RoleGrant(SQLModel, table=True):
+    """A role within one organization (moderator, analyst and administrator: organization may be empty)."""
+    __tablename__ = "role_grant"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    role: str = Field(max_length=32)
+    organization_id: Optional[int] = Field(default=None, foreign_key="organization.id", index=True)
+
+
+class RoleGrantCategory(SQLModel, table=True):
+    """Limits a head's grant to categories; a head with no rows may act on every category."""
+    __tablename__ = "role_grant_category"
+    grant_id: int = Field(foreign_key="role_grant.id", primary_key=True)
+    category_id: int = Field(foreign_key="category.id", primary_key=True)
+
+
+class Applicant(SQLModel, table=True):
+    """A citizen or a legal entity: the author of messages."""
+    id: Optional[int] = Field(default=None, primary_key=True)
+    user_id: Optional[int] = Field(default=None, foreign_key="user.id", index=True, unique=True)
+    kind: str = Field(default="citizen", max_length=16)  # citizen | legal
+    full_name: str = Field(default="", max_length=300)
+    email: str = Field(default="", max_length=300)
+    phone: str = Field(default="", max_length=40)
+    org_name: str = Field(default="", max_length=500)
+    inn: str = Field(default="", max_length=12)
+    ogrn: str = Field(default="", max_length=15)
+    contact_person: str = Field(default="", max_length=300)
+    consent_at: Optional[datetime] = None
+    consent_version: str = Field(default="", max_length=32)
+    created_at: datetime

@@ -1,0 +1,1 @@
+"""The service layer: one call per user action, one transaction each."""

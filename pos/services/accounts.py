@@ -1,0 +1,82 @@
+"""Accounts: staff and applicants, passwords (argon2), role grants, organizations."""
+from __future__ import annotations
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlmodel import Session, select
+
+from pos import clock
+from pos.models import Organization, OrganizationCategory, RoleGrant, RoleGrantCategory, User
+from pos.workflow import PLATFORM_ROLES, Role
+
+_hasher = PasswordHasher()
+
+
+def use_fast_hashing() -> None:
+    """Cheap argon2 parameters: tests and demo seeding only, never production."""
+    global _hasher
+    _hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(user: User, password: str) -> bool:
+    try:
+        return bool(user.password_hash) and _hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def authenticate(session: Session, login: str, password: str) -> User | None:
+    user = session.exec(select(User).where(User.login == login.strip().lower())).first()
+    if user is None or not user.is_active:
+        _hasher.hash(password)  # same cost either way: no telling logins apart by timing
+        return None
+    if not verify_password(user, password):
+        return None
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+        session.add(user)
+        session.commit()
+    return user
+
+
+def create_user(session: Session, login: str, password: str, full_name: str, *, position: str = "",
+                email: str = "", phone: str = "", is_staff: bool = True) -> User:
+    login = login.strip().lower()
+    if session.exec(select(User).where(User.login == login)).first() is not None:
+        raise ValueError(f"Пользователь «{login}» уже существует.")
+    user = User(login=login, password_hash=hash_password(password), full_name=full_name, position=position,
+                email=email, phone=phone, is_staff=is_staff, created_at=clock.now())
+    session.add(user)
+    session.flush()
+    return user
+
+
+def grant(session: Session, user: User, role: str, organization_id: int | None = None,
+          category_ids: list[int] | None = None) -> RoleGrant:
+    role = Role(role)
+    if role not in PLATFORM_ROLES and organization_id is None:
+        raise ValueError(f"Роль «{role}» выдаётся в организации: укажите организацию.")
+    row = RoleGrant(user_id=user.id, role=role, organization_id=organization_id)
+    session.add(row)
+    session.flush()
+    for category_id in category_ids or []:
+        session.add(RoleGrantCategory(grant_id=row.id, category_id=category_id))
+    return row
+
+
+def create_organization(session: Session, name: str, kind: str, parent: Organization | None = None, *,
+                        short_name: str = "", regulation: str = "", category_ids: list[int] = ()) -> Organization:
+    org = Organization(name=name, short_name=short_name or name, kind=kind,
+                       parent_id=parent.id if parent else None, regulation=regulation if parent is None else "")
+    session.add(org)
+    session.flush()
+    org.root_id = parent.root_id if parent else org.id
+    org.path = f"{parent.path if parent else '/'}{org.id}/"
+    for category_id in category_ids:
+        session.add(OrganizationCategory(organization_id=org.id, category_id=category_id))
+    session.flush()
+    return org

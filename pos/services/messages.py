@@ -1,0 +1,168 @@
+"""Message services: submit a message, apply a workflow action; one transaction each."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+from sqlmodel import Session, select
+
+from pos import clock
+from pos import workflow as wf
+from pos.models import ApprovalStep, Attachment, HistoryEntry, Message, User
+from pos.services import files, outbox
+from pos.services.directory import DbDirectory, actor_for, load_policy
+
+
+class Conflict(Exception):
+    """Someone else changed the message first; nothing of this action was saved."""
+
+
+@dataclass(frozen=True)
+class Env:
+    """What the services need from the configuration."""
+    timezone: str = "Asia/Yakutsk"
+    upload_dir: str = "instance/uploads"
+
+
+@dataclass
+class Done:
+    message: Message
+    history: HistoryEntry
+    outcome: wf.Outcome
+    new_message: Message | None = None
+    outbox_ids: list[int] = field(default_factory=list)
+
+
+def directory(session: Session, env: Env) -> DbDirectory:
+    return DbDirectory(session, clock.now(), load_policy(session, env.timezone))
+
+
+def format_number(message: Message) -> str:
+    return f"ПОС-{message.received_at.year}-{message.id:06d}"
+
+
+def steps_of(session: Session, message_id: int) -> list[ApprovalStep]:
+    return list(session.exec(select(ApprovalStep).where(ApprovalStep.message_id == message_id)
+                             .order_by(ApprovalStep.round, ApprovalStep.position)))
+
+
+def _history(session: Session, message: Message, outcome: wf.Outcome, actor_id: int | None, now) -> HistoryEntry:
+    entry = HistoryEntry(message_id=message.id, at=now, actor_id=actor_id, action=outcome.action,
+                         from_stage=outcome.from_stage, to_stage=outcome.to_stage,
+                         from_org_id=outcome.from_org_id, to_org_id=outcome.to_org_id,
+                         details=_jsonable(outcome.details))
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+def _jsonable(value):
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+def _attach(session: Session, env: Env, message: Message, checked, kind: str, user_id: int | None, now) -> list[Attachment]:
+    rows = []
+    for upload, mime in checked:
+        stored = files.store(env.upload_dir, upload, mime)
+        row = Attachment(message_id=message.id, kind=kind, filename=stored.filename, content_type=stored.content_type,
+                         size=stored.size, sha256=stored.sha256, storage_key=stored.storage_key,
+                         uploaded_by_id=user_id, created_at=now)
+        session.add(row)
+        rows.append(row)
+    return rows
+
+
+def _create(session: Session, env: Env, ctx: DbDirectory, fields: dict, *, source: str, api_client_id: int | None,
+            actor_id: int | None, checked=()) -> tuple[Message, HistoryEntry, list]:
+    initial, outcome = wf.submit(fields, ctx)
+    message = Message(**initial, source=source, api_client_id=api_client_id)
+    session.add(message)
+    session.flush()
+    message.number = format_number(message)
+    _attach(session, env, message, checked, "applicant", actor_id, ctx.now)
+    entry = _history(session, message, outcome, actor_id, ctx.now)
+    rows = outbox.write_events(session, message_id=message.id, history_id=entry.id, events=outcome.events, now=ctx.now)
+    return message, entry, rows
+
+
+def submit_message(session: Session, env: Env, fields: dict, *, uploads: list[files.Upload] = (),
+                   source: str = "web", api_client_id: int | None = None, user_id: int | None = None) -> Message:
+    """Register a new message: validate everything, then write it, its files and its history at once."""
+    ctx = directory(session, env)
+    checked = files.check(list(uploads))
+    try:
+        message, _entry, rows = _create(session, env, ctx, fields, source=source, api_client_id=api_client_id,
+                                        actor_id=user_id, checked=checked)
+        session.commit()
+    except Exception:
+        session.rollback()
+        raise
+    outbox.dispatch([r.id for r in rows])
+    return message
+
+
+def _conflict_text(session: Session, message: Message) -> str:
+    last = session.exec(select(HistoryEntry).where(HistoryEntry.message_id == message.id)
+                        .order_by(HistoryEntry.id.desc())).first()
+    if last is None:
+        return "Сообщение изменено другим пользователем. Карточка обновлена."
+    who = session.get(User, last.actor_id).full_name if last.actor_id else "Система"
+    what = wf.ACTION_PAST.get(last.action, last.action)
+    return (f"Пока вы работали с карточкой, {who} выполнил(а) действие: «{what}» "
+            f"({last.at:%d.%m.%Y %H:%M} UTC). Ваше действие не выполнено; карточка обновлена, "
+            f"введённый текст сохранён в форме.")
+
+
+def act(session: Session, env: Env, user: User | None, message_id: int, action: wf.Action | str,
+        params: dict | None = None, *, expected_version: int | None = None,
+        uploads: list[files.Upload] = ()) -> Done:
+    """Apply one workflow action in one transaction.
+
+    Raises `wf.NotAllowed` / `wf.Invalid` (nothing changed) or `Conflict` when the
+    message changed since the user saw it (`expected_version`) or while we worked.
+    """
+    action = wf.Action(action)
+    message = session.get(Message, message_id)
+    if message is None:
+        raise LookupError("Сообщение не найдено.")
+    if expected_version is not None and int(expected_version) != message.version:
+        raise Conflict(_conflict_text(session, message))
+    ctx = directory(session, env)
+    actor = actor_for(session, user) if user is not None else wf.SYSTEM
+    steps = steps_of(session, message.id)
+    checked = files.check(list(uploads))
+    if checked and action not in (wf.Action.PREPARE_ANSWER, wf.Action.SEND_FOR_APPROVAL, wf.Action.AGREE):
+        raise wf.Invalid("К этому действию нельзя приложить документы.", "files")
+    try:
+        outcome = wf.apply(action, actor, message, steps, params or {}, ctx)
+        for step in outcome.new_steps:
+            session.add(step)
+        entry = _history(session, message, outcome, actor.user_id, ctx.now)
+        _attach(session, env, message, checked, "answer", actor.user_id, ctx.now)
+        rows = outbox.write_events(session, message_id=message.id, history_id=entry.id,
+                                   events=outcome.events, now=ctx.now)
+        new_message = None
+        if outcome.new_message is not None:
+            new_message, _e, more = _create(session, env, ctx, outcome.new_message, source=message.source,
+                                            api_client_id=None, actor_id=actor.user_id)
+            entry.details = {**entry.details, "repeat_id": new_message.id, "repeat_number": new_message.number}
+            rows += more
+        session.commit()
+    except (StaleDataError, IntegrityError):
+        session.rollback()
+        fresh = session.get(Message, message_id)
+        session.refresh(fresh)
+        raise Conflict(_conflict_text(session, fresh)) from None
+    except Exception:
+        session.rollback()
+        raise
+    ids = [r.id for r in rows]
+    outbox.dispatch(ids)
+    return Done(message, entry, outcome, new_message, ids)

@@ -1,0 +1,25 @@
+"""Demo data: the classifier, two jurisdictions, staff for every role, messages in every stage."""
+from sqlmodel import Session, select
+
+from pos.models import Category
+from pos.services.messages import Env
+from seed import classifier, messages, organizations
+
+
+def load_classifier(session: Session) -> dict:
+    categories = classifier.load(session)
+    session.commit()
+    return categories
+
+
+def load_demo(session: Session, env: Env) -> dict:
+    """Everything `make run` shows; refuses to run twice on the same database."""
+    if session.exec(select(Category)).first() is not None:
+        raise RuntimeError("База уже содержит данные; демо-данные не загружены повторно.")
+    categories = classifier.load(session)
+    orgs = organizations.load(session, categories)
+    classifier.mark_accelerated(session, orgs["region"].id, "region-232")
+    classifier.mark_accelerated(session, orgs["tynda"].id, "city-608")
+    session.commit()
+    count = messages.load(session, env, categories, orgs)
+    return {"categories": len(categories), "organizations": len(orgs), "messages": count}

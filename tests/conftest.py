@@ -1,0 +1,86 @@
+"""Test fixtures: one migrated database per run (SQLite, or PostgreSQL from TEST_DATABASE_URL),
+a session that rolls back after each test, and a small world of organizations and people."""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlmodel import Session
+
+from pos import clock, migrate
+from pos.db import make_engine, normalize_url
+from pos.services import accounts
+from pos.services.messages import Env
+
+accounts.use_fast_hashing()
+_TMP = Path(tempfile.mkdtemp(prefix="pos-tests-"))
+
+
+def _database_url() -> str:
+    url = os.environ.get("TEST_DATABASE_URL", "")
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not url:
+        return f"sqlite:///{_TMP / f'test{worker}.db'}"
+    url = normalize_url(url)
+    if worker:  # one database per xdist worker
+        base, _, name = url.rpartition("/")
+        admin = make_engine(f"{base}/postgres").execution_options(isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}_{worker}"'))
+            conn.execute(text(f'CREATE DATABASE "{name}_{worker}"'))
+        url = f"{base}/{name}_{worker}"
+    return url
+
+
+def _reset_postgres(engine) -> None:
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+
+
+@pytest.fixture(scope="session")
+def database_url() -> str:
+    return _database_url()
+
+
+@pytest.fixture(scope="session")
+def engine(database_url):
+    engine = make_engine(database_url)
+    if engine.dialect.name == "postgresql":
+        _reset_postgres(engine)
+    migrate.upgrade(database_url)
+    yield engine
+
+
+@pytest.fixture
+def session(engine):
+    """A session whose commits are savepoints inside one transaction, rolled back after the test."""
+    connection = engine.connect()
+    outer = connection.begin()
+    s = Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    try:
+        yield s
+    finally:
+        s.close()
+        outer.rollback()
+        connection.close()
+
+
+@pytest.fixture
+def env(tmp_path) -> Env:
+    return Env(timezone="Asia/Yakutsk", upload_dir=str(tmp_path / "uploads"))
+
+
+@pytest.fixture
+def world(session, env):
+    from tests.factories import World
+    return World(session, env)
+
+
+@pytest.fixture(autouse=True)
+def _no_frozen_clock_leak():
+    yield
+    clock._frozen = None
