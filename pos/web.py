@@ -1,9 +1,11 @@
 """Wiring the web layer: the database session per request, extensions, blueprints."""
 from __future__ import annotations
 
+import hashlib
+from dataclasses import dataclass
 from pathlib import Path
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, render_template, request, url_for
 from flask_htmx import HTMX
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
@@ -26,6 +28,60 @@ def db() -> Session:
 
 def env() -> Env:
     return Env(timezone=current_app.config["TIMEZONE"], upload_dir=current_app.config["UPLOAD_DIR"])
+
+
+@dataclass(frozen=True)
+class NavItem:
+    endpoint: str
+    label: str
+    roles: tuple[str, ...] = ()  # shown when the current role is one of these
+    applicant: bool = False  # shown to applicants
+
+
+_nav: list[NavItem] = []
+
+
+def register_nav(endpoint: str, label: str, roles: tuple[str, ...] = (), applicant: bool = False) -> None:
+    """A blueprint adds its entry to the header menu."""
+    if all(item.endpoint != endpoint for item in _nav):
+        _nav.append(NavItem(endpoint, label, tuple(roles), applicant))
+
+
+def _static_url(filename: str) -> str:
+    """A static file's URL with its content hash: safe to cache for a year."""
+    cache = current_app.extensions.setdefault("pos.static_hashes", {})
+    if filename not in cache:
+        path = Path(current_app.static_folder) / filename
+        cache[filename] = hashlib.sha256(path.read_bytes()).hexdigest()[:10] if path.exists() else "0"
+    return url_for("static", filename=filename, v=cache[filename])
+
+
+def _template_helpers() -> dict:
+    from pos.auth import current_actor, current_role, role_key, role_label, staff_roles
+    from pos.models import Organization
+
+    def org_name(org_id):
+        names = g.setdefault("org_names", {})
+        if org_id not in names:
+            org = db().get(Organization, org_id) if org_id else None
+            names[org_id] = org.short_name or org.name if org else ""
+        return names[org_id]
+
+    def nav_links():
+        role = current_role()
+        is_applicant = current_actor().applicant_id is not None
+        links = []
+        for item in _nav:
+            if item.endpoint not in current_app.view_functions:
+                continue
+            if (role and role[0] in item.roles) or (is_applicant and item.applicant):
+                links.append({"url": url_for(item.endpoint), "label": item.label,
+                              "current": request.endpoint == item.endpoint})
+        return links
+
+    return dict(static_url=_static_url, nav_links=nav_links, staff_roles=staff_roles, current_role=current_role,
+                role_key=role_key, role_label=role_label, org_name=org_name,
+                view_functions=current_app.view_functions)
 
 
 def init_app(app: Flask) -> None:
@@ -52,5 +108,42 @@ def init_app(app: Flask) -> None:
         user = db().get(User, int(user_id))
         return user if user is not None and user.is_active else None
 
+    app.context_processor(_template_helpers)
+
+    @app.after_request
+    def _headers(response):
+        # The same URL answers with a page or a fragment: caches must tell them apart.
+        response.vary.add("HX-Request")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response
+
+    from flask_wtf.csrf import CSRFError
+
+    @app.errorhandler(CSRFError)
+    def _csrf_error(exc):
+        return render_template("error.html", code=400, title="Форма устарела",
+                               text="Страница была открыта слишком давно или без защиты от подделки запроса. "
+                                    "Обновите страницу и повторите действие."), 400
+
+    for code, title, text in (
+        (403, "Доступ запрещён", "У вас нет прав на это действие или страницу."),
+        (404, "Не найдено", "Такой страницы или сообщения нет."),
+        (405, "Метод не поддерживается", "Так обратиться к этой странице нельзя."),
+        (413, "Слишком большой файл", "Размер отправленных данных превышает допустимый."),
+        (500, "Внутренняя ошибка", "Что-то пошло не так. Ваши данные не потеряны; попробуйте ещё раз."),
+    ):
+        app.register_error_handler(code, _error_handler(code, title, text))
+
     from pos.views import register_blueprints
     register_blueprints(app)
+
+
+def _error_handler(code: int, title: str, text: str):
+    def handler(exc):
+        if request.path.startswith("/open311/"):
+            from flask import jsonify
+            return jsonify([{"code": code, "description": title}]), code
+        return render_template("error.html", code=code, title=title, text=text), code
+    return handler

@@ -3,5 +3,6 @@ from flask import Flask
 
 
 def register_blueprints(app: Flask) -> None:
-    from pos.views import health
+    from pos.views import auth, health
+    app.register_blueprint(auth.bp)
     app.register_blueprint(health.bp)
