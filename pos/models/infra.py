@@ -2,7 +2,7 @@
 from datetime import date, datetime
 from typing import Optional
 
-from sqlalchemy import JSON, Column
+from sqlalchemy import JSON, Column, Index
 from sqlmodel import Field, SQLModel
 
 
@@ -20,6 +20,8 @@ class OutboxEvent(SQLModel, table=True):
     sent_at: Optional[datetime] = None
     done_at: Optional[datetime] = None
     last_error: str = Field(default="")
+    # A running job holds the row until then; past it the relay hands the row out again.
+    locked_until: Optional[datetime] = None
 
 
 class Notification(SQLModel, table=True):
@@ -35,6 +37,10 @@ class Notification(SQLModel, table=True):
     read_at: Optional[datetime] = None
     emailed_at: Optional[datetime] = None
     idempotency_key: str = Field(max_length=200, unique=True)
+    # none | single | digest: how the e-mail goes out, decided when the row is written.
+    email_mode: str = Field(default="none", max_length=8)
+
+    __table_args__ = (Index("ix_notification_digest", "email_mode", "emailed_at"),)
 
 
 class StageDeadline(SQLModel, table=True):

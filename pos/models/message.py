@@ -2,10 +2,11 @@
 from datetime import date, datetime
 from typing import Optional
 
-from sqlalchemy import JSON, Column, Integer
+from sqlalchemy import JSON, Column, Index, Integer, text
 from sqlmodel import Field, SQLModel
 
 _version_column = Column("version", Integer, nullable=False, default=1)
+_ACTIVE = "stage IN ('moderation', 'coordination', 'execution', 'agreement', 'approval')"
 
 
 class Message(SQLModel, table=True):
@@ -57,6 +58,9 @@ class Message(SQLModel, table=True):
     version: int = Field(default=1, sa_column=_version_column)
 
     __mapper_args__ = {"version_id_col": _version_column}
+    # The deadline sweep reads only active messages (migration 0200).
+    __table_args__ = (Index("ix_message_active_due", "stage_due_at",
+                            postgresql_where=text(_ACTIVE), sqlite_where=text(_ACTIVE)),)
 
 
 class ApprovalStep(SQLModel, table=True):
