@@ -117,12 +117,17 @@ def _jurisdiction(ctx: Directory, org_id: int | None) -> int | None:
     return org.root_id if org else None
 
 
+def _active_stage_due(message, ctx: Directory) -> datetime:
+    """The stage's own deadline, never later than the answer's."""
+    due = ctx.deadlines.stage_due(message.stage, message.stage_entered_at, _jurisdiction(ctx, message.organization_id))
+    return min(due, message.answer_due_at)
+
+
 def _enter(message, stage: Stage, ctx: Directory) -> None:
     message.stage = stage
     message.stage_entered_at = ctx.now
     if stage in ACTIVE_STAGES:
-        due = ctx.deadlines.stage_due(stage, ctx.now, _jurisdiction(ctx, message.organization_id))
-        message.stage_due_at = min(due, message.answer_due_at)
+        message.stage_due_at = _active_stage_due(message, ctx)
     elif stage == Stage.POSTPONED:
         message.stage_due_at = ctx.deadlines.end_of_local_day(message.postponed_until)
     else:
@@ -144,6 +149,9 @@ def _recompute_answer_due(message, ctx: Directory, outcome: Outcome, reason: str
         }
         message.answer_due_at = due
         message.accelerated = accelerated
+        if message.stage in ACTIVE_STAGES:
+            # The stage may stay (a category change): its deadline must follow the new answer deadline.
+            message.stage_due_at = _active_stage_due(message, ctx)
 
 
 def _sync_assignee(message, steps) -> None:
@@ -378,12 +386,13 @@ def _delegate(actor, message, steps, params, ctx, outcome):
 
 def _approve(actor, message, steps, params, ctx, outcome):
     step = current_step(message, steps)
+    purpose = message.chain_purpose
+    # Checked before anything changes: the target may have been closed since the transfer began.
+    target = _active_org(ctx, message.transfer_to_id, "organization_id") if purpose == "transfer" else None
     _edit_answer(message, params, outcome)
     step.status, step.decided_at = "approved", ctx.now
-    purpose = message.chain_purpose
     message.chain_purpose = None
-    if purpose == "transfer":
-        target = _active_org(ctx, message.transfer_to_id, "organization_id")
+    if target is not None:
         outcome.details.update(transfer_to_id=target.id)
         message.passed_from_id = message.organization_id
         message.organization_id = target.id
