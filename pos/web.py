@@ -110,6 +110,9 @@ def init_app(app: Flask) -> None:
 
     app.context_processor(_template_helpers)
 
+    from pos import compress
+    compress.init_app(app)
+
     @app.after_request
     def _headers(response):
         # The same URL answers with a page or a fragment: caches must tell them apart.

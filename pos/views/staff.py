@@ -1,0 +1,134 @@
+"""Staff: the role inboxes with their filters, and the staff's own notifications."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlmodel import select
+
+from pos import clock
+from pos.auth import current_actor, current_role, staff_required
+from pos.forms.staff import FilterForm
+from pos.models import Notification
+from pos.services import choices, inbox as inbox_service
+from pos.services.directory import load_policy
+from pos.web import db, htmx, register_nav
+from pos.workflow import ROLE_LABELS, STAGE_LABELS, Role
+
+bp = Blueprint("staff", __name__, url_prefix="/staff")
+
+register_nav("staff.inbox", "Входящие", roles=tuple(r.value for r in inbox_service.INBOX_ROLES)
+             + (Role.ADMINISTRATOR.value,))
+register_nav("staff.notifications", "Уведомления", roles=tuple(r.value for r in Role))
+
+STAGE_FILTER_LABELS = {inbox_service.IN_WORK: "все в работе", inbox_service.ALL: "все этапы",
+                       **{k.value: v for k, v in STAGE_LABELS.items()}}
+INBOX_TITLES = {
+    Role.MODERATOR: "Модерация: сообщения всех организаций",
+    Role.COORDINATOR: "Координация",
+    Role.EXECUTOR: "Исполнение: мои сообщения",
+    Role.HEAD: "Согласование и утверждение",
+    Role.CURATOR: "Контроль: все сообщения организации",
+    Role.ANALYST: "Сообщения (без персональных данных)",
+}
+
+
+def targeted(target: str) -> bool:
+    """An htmx request aimed at one fragment (not a boosted navigation, which wants the whole page)."""
+    return bool(htmx) and not htmx.boosted and not htmx.history_restore_request and htmx.target == target
+
+
+def policy():
+    return load_policy(db(), current_app.config["TIMEZONE"])
+
+
+@bp.app_template_filter("local")
+def local_datetime(value, fmt="%d.%m.%Y %H:%M"):
+    """An aware UTC moment in the installation's time zone."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        from zoneinfo import ZoneInfo
+        return value.astimezone(ZoneInfo(current_app.config["TIMEZONE"])).strftime(fmt)
+    return value.strftime("%d.%m.%Y")
+
+
+def _filter_form(role: str, org_id: int | None) -> FilterForm:
+    session = db()
+    form = FilterForm(formdata=request.args)
+    default = "все в работе" if role in (Role.CURATOR, Role.ANALYST) else "все"
+    form.stage.choices = [("", default)] + [(s, STAGE_FILTER_LABELS[s]) for s in inbox_service.stage_choices(role)
+                                            if s != inbox_service.IN_WORK]
+    cats = choices.categories(session)
+    form.category_id.choices = [("", "все")] + [(c.id, c.name) for c in cats]
+    subs = choices.subcategories(session)
+    form.subcategory_id.choices = {"": [("", "все")], **{c.name: [(s.id, s.name) for s in subs.get(c.id, [])]
+                                                         for c in cats if subs.get(c.id)}}
+    if role in (Role.MODERATOR, Role.ANALYST) or org_id is None:
+        orgs = choices.organizations(session, active_only=False)
+    else:
+        within = set(choices.subtree_ids(session, org_id))
+        orgs = [o for o in choices.organizations(session, active_only=False) if o.id in within]
+    form.organization_id.choices = [("", "все")] + [(o.id, choices.org_label(o)) for o in orgs]
+    people = []
+    for org in orgs if role == Role.CURATOR else [o for o in orgs if o.id == org_id]:
+        people += [u for u in choices.executors(session, org.id) if u not in people]
+    form.executor_id.choices = [("", "все")] + [(u.id, u.full_name) for u in people]
+    if role == Role.EXECUTOR:
+        del form.executor_id
+    return form
+
+
+def _filters(form: FilterForm) -> inbox_service.Filters:
+    form.validate()
+    data = {name: form[name].data if name in form and not form[name].errors else None
+            for name in ("stage", "category_id", "subcategory_id", "organization_id", "executor_id", "deadline",
+                         "repeated", "accelerated", "date_from", "date_to", "q")}
+    return inbox_service.Filters(stage=data["stage"] or "", category_id=data["category_id"],
+                                 subcategory_id=data["subcategory_id"], organization_id=data["organization_id"],
+                                 executor_id=data["executor_id"], deadline=data["deadline"] or "",
+                                 repeated=bool(data["repeated"]), accelerated=bool(data["accelerated"]),
+                                 date_from=data["date_from"], date_to=data["date_to"], q=data["q"] or "")
+
+
+@bp.get("/")
+@staff_required
+def inbox():
+    role = current_role()
+    if role is None:
+        abort(403)
+    role_name, org_id = role
+    form = _filter_form(role_name, org_id)
+    filters = _filters(form)
+    page = inbox_service.inbox(db(), current_actor(), role_name, org_id, filters, now=clock.now(), policy=policy(),
+                               after=request.args.get("after"), before=request.args.get("before"))
+    args = {k: v for k, v in request.args.items() if k not in ("after", "before") and v}
+    context = dict(page=page, form=form, args=args, role=role_name, org_id=org_id,
+                   title=INBOX_TITLES.get(role_name, ROLE_LABELS.get(role_name, "")),
+                   stage_labels=STAGE_LABELS, back=request.full_path.rstrip("?"))
+    if targeted("rows"):
+        return render_template("staff/_rows.html", **context)
+    return render_template("staff/inbox.html", **context)
+
+
+@bp.get("/notifications")
+@staff_required
+def notifications():
+    rows = db().exec(select(Notification).where(Notification.user_id == current_user.id)
+                     .order_by(Notification.created_at.desc(), Notification.id.desc()).limit(200)).all()
+    return render_template("staff/notifications.html", rows=rows)
+
+
+@bp.post("/notifications/read")
+@staff_required
+def notifications_read():
+    session = db()
+    now = clock.now()
+    for row in session.exec(select(Notification).where(Notification.user_id == current_user.id,
+                                                        Notification.read_at.is_(None))):
+        row.read_at = now
+    session.commit()
+    return redirect(url_for("staff.notifications"), 303)

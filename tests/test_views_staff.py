@@ -1,0 +1,302 @@
+"""Staff views: pages and fragments, actions with and without htmx, errors, conflicts, permissions."""
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+
+from pos.workflow import Action, Stage
+from tests.staff_app import StaffApp, staff_app, version_of  # noqa: F401
+
+HTMX_CARD = {"HX-Request": "true", "HX-Target": "card"}
+ANSWER_FIELDS = ("result", "answer_text", "executor_position", "executor_name", "approver_id")
+
+
+def _accepted(staff_app: StaffApp, text: str = "Во дворе не убран мусор."):
+    return staff_app.new_message(text, steps=[("moderator", "accept", {})])
+
+
+def _in_execution(staff_app: StaffApp, text: str = "Нет горячей воды.", executor: str = "zhkh.executor"):
+    return staff_app.new_message(text, steps=[
+        ("moderator", "accept", {}),
+        ("zhkh.coordinator", "assign_executor", {"executor_id": staff_app.user(executor).id})])
+
+
+def _in_agreement(staff_app: StaffApp, agreeing=("zhkh.head1", "zhkh.head2")):
+    m = _in_execution(staff_app, "Течёт крыша.")
+    executor, minister = staff_app.user("zhkh.executor"), staff_app.user("zhkh.minister").id
+    heads = [staff_app.user(h).id for h in agreeing]
+    with staff_app.session() as s:
+        from pos.services.messages import act
+        act(s, staff_app.env, executor, m.id, Action.PREPARE_ANSWER, dict(
+            result="resolved", answer_text="Кровля отремонтирована.", executor_position="Специалист",
+            executor_name="Волков С. Н.", approver_id=minister, agreeing_ids=heads))
+    return staff_app.message(m.id)
+
+
+# --- pages and fragments ---------------------------------------------------------
+
+def test_inbox_is_a_full_page_for_a_normal_and_a_boosted_request(staff_app):
+    client = staff_app.client("moderator")
+    for headers in ({}, {"HX-Request": "true", "HX-Boosted": "true", "HX-Target": "rows"}):
+        response = client.get("/staff/", headers=headers)
+        assert response.status_code == 200
+        html = response.get_data(as_text=True)
+        assert html.lstrip().startswith("<!doctype html>")
+        assert 'id="rows"' in html and "Фильтры" in html
+        assert "HX-Request" in response.headers["Vary"]
+
+
+def test_targeted_htmx_request_gets_only_the_rows(staff_app):
+    response = staff_app.client("moderator").get("/staff/?deadline=overdue",
+                                                 headers={"HX-Request": "true", "HX-Target": "rows"})
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert html.lstrip().startswith('<div id="rows">')
+    assert "<html" not in html and "Фильтры" not in html
+    assert "HX-Request" in response.headers["Vary"]
+
+
+def test_message_page_and_card_fragment(staff_app):
+    m = _accepted(staff_app)
+    client = staff_app.client("zhkh.coordinator")
+    page = client.get(f"/staff/messages/{m.id}")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "<!doctype html>" in html and f"Сообщение {m.number}" in html
+    for label in ("Назначить исполнителя", "Взять в работу", "Перенаправить", "Направить на согласование и утверждение"):
+        assert f">{label}</button>" in html
+    assert ">Вернуть</button>" not in html  # nobody passed it on
+    assert ">Принять</button>" not in html  # the moderator's
+    # The same URL posted by htmx at the card returns the card only.
+    response = client.post(f"/staff/messages/{m.id}/take", data={"take-version": version_of(html, "take")},
+                           headers=HTMX_CARD)
+    assert response.status_code == 200
+    card = response.get_data(as_text=True)
+    assert card.lstrip().startswith('<div id="card">') and "<html" not in card
+    assert "Выполнено: «Взять в работу»." in card
+    assert "HX-Request" in response.headers["Vary"]
+    assert staff_app.message(m.id).stage == Stage.EXECUTION
+
+
+def test_action_without_javascript_redirects_303_to_the_message(staff_app):
+    m = staff_app.new_message("Не вывозят мусор на ул. Мира.")
+    client = staff_app.client("moderator")
+    html = client.get(f"/staff/messages/{m.id}").get_data(as_text=True)
+    response = client.post(f"/staff/messages/{m.id}/reject?back=/staff/%3Fq%3D1",
+                           data={"reject-version": version_of(html, "reject"), "reject-reason": "г"})
+    assert response.status_code == 303
+    assert response.headers["Location"].startswith(f"/staff/messages/{m.id}")
+    assert "back=" in response.headers["Location"]
+    after = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Выполнено: «Отклонить»." in after and "Отклонено модератором" in after
+    message = staff_app.message(m.id)
+    assert (message.stage, message.rejection_reason) == (Stage.REJECTED, "г")
+
+
+def test_a_role_that_may_not_act_gets_403(staff_app):
+    m = staff_app.new_message("Сообщение на модерации.")
+    # The executor of the same organization sees the message but may not moderate it.
+    response = staff_app.client("zhkh.executor").post(f"/staff/messages/{m.id}/accept",
+                                                      data={"accept-version": str(m.version)})
+    assert response.status_code == 403
+    assert "нет права" in response.get_data(as_text=True)
+    assert staff_app.message(m.id).stage == Stage.MODERATION
+
+
+def test_another_organizations_message_is_not_found(staff_app):
+    m = _accepted(staff_app)
+    client = staff_app.client("transport.coordinator")
+    assert client.get(f"/staff/messages/{m.id}").status_code == 404
+    assert client.post(f"/staff/messages/{m.id}/take", data={"take-version": "2"}).status_code == 404
+    assert f">{m.number}</a>" not in client.get(f"/staff/?q={m.number}").get_data(as_text=True)
+    assert f">{m.number}</a>" in staff_app.client("zhkh.coordinator").get(f"/staff/?q={m.number}").get_data(as_text=True)
+
+
+def test_missing_csrf_token_is_400(staff_app):
+    app = StaffApp("csrf", WTF_CSRF_ENABLED=True)
+    client = app.client()
+    login_page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', login_page).group(1)
+    assert client.post("/login", data={"login": "moderator", "password": "demo", "csrf_token": token}).status_code == 303
+    m = app.new_message("Проверка защиты формы.")
+    html = client.get(f"/staff/messages/{m.id}").get_data(as_text=True)
+    response = client.post(f"/staff/messages/{m.id}/reject",
+                           data={"reject-version": version_of(html, "reject"), "reject-reason": "б"})
+    assert response.status_code == 400
+    assert app.message(m.id).stage == Stage.MODERATION
+    # The token in the form (or the htmx header) lets the same request through.
+    token = re.search(r'name="reject-csrf_token" type="hidden" value="([^"]+)"', html).group(1)
+    response = client.post(f"/staff/messages/{m.id}/reject", headers={"X-CSRFToken": token, **HTMX_CARD},
+                           data={"reject-version": version_of(html, "reject"), "reject-reason": "б"})
+    assert response.status_code == 200
+    assert app.message(m.id).stage == Stage.REJECTED
+
+
+# --- bad input ---------------------------------------------------------------------
+
+def test_reject_without_a_reason_shows_the_error_next_to_the_field(staff_app):
+    m = staff_app.new_message("Без причины.")
+    client = staff_app.client("moderator")
+    html = client.get(f"/staff/messages/{m.id}").get_data(as_text=True)
+    response = client.post(f"/staff/messages/{m.id}/reject", headers=HTMX_CARD,
+                           data={"reject-version": version_of(html, "reject"), "reject-comment": "мой комментарий"})
+    assert response.status_code == 422
+    card = response.get_data(as_text=True)
+    assert '<p class="error" id="reject-reason-error">Выберите причину отклонения.</p>' in card
+    assert "мой комментарий" in card  # what was typed stays
+    assert staff_app.message(m.id).stage == Stage.MODERATION
+
+
+def test_answer_form_errors_in_russian_without_javascript(staff_app):
+    m = _in_execution(staff_app)
+    client = staff_app.client("zhkh.executor")
+    html = client.get(f"/staff/messages/{m.id}").get_data(as_text=True)
+    assert 'value="Главный специалист отдела ЖКХ"' in html  # position prefilled from the profile
+    assert 'value="Волков Сергей Николаевич"' in html
+    response = client.post(f"/staff/messages/{m.id}/prepare_answer", data={
+        "prepare_answer-version": version_of(html, "prepare_answer"), "prepare_answer-result": "postponed",
+        "prepare_answer-answer_text": "Работы запланированы.", "prepare_answer-executor_position": "Специалист",
+        "prepare_answer-executor_name": ""})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "<!doctype html>" in page
+    assert "Укажите фамилию, имя, отчество исполнителя." in page
+    assert "Укажите дату, до которой отложено рассмотрение." in page
+    assert "Выберите утверждающего руководителя." in page
+    assert "Работы запланированы." in page
+
+
+def test_workflow_refusal_lands_next_to_its_field(staff_app):
+    m = _in_execution(staff_app)
+    client = staff_app.client("zhkh.executor")
+    html = client.get(f"/staff/messages/{m.id}").get_data(as_text=True)
+    minister = staff_app.user("zhkh.minister").id
+    response = client.post(f"/staff/messages/{m.id}/prepare_answer", headers=HTMX_CARD, data={
+        "prepare_answer-version": version_of(html, "prepare_answer"), "prepare_answer-result": "resolved",
+        "prepare_answer-answer_text": "Готово.", "prepare_answer-executor_position": "Специалист",
+        "prepare_answer-executor_name": "Волков", "prepare_answer-approver_id": str(minister),
+        "prepare_answer-agreeing-0": str(minister)})
+    assert response.status_code == 422
+    assert "Утверждающий руководитель не может быть в списке согласующих." in response.get_data(as_text=True)
+
+
+def test_template_fills_an_empty_answer_and_has_an_htmx_endpoint(staff_app):
+    m = _in_execution(staff_app)
+    client = staff_app.client("zhkh.executor")
+    html = client.get(f"/staff/messages/{m.id}").get_data(as_text=True)
+    template_id = re.search(r'<option value="(\d+)">Передано в управляющую организацию</option>', html).group(1)
+    fragment = client.get(f"/staff/messages/{m.id}/template?action=prepare_answer"
+                          f"&prepare_answer-template_id={template_id}", headers={"HX-Request": "true"})
+    assert "Информация передана в управляющую организацию" in fragment.get_data(as_text=True)
+    response = client.post(f"/staff/messages/{m.id}/prepare_answer", data={
+        "prepare_answer-version": version_of(html, "prepare_answer"), "prepare_answer-result": "resolved",
+        "prepare_answer-template_id": template_id, "prepare_answer-answer_text": "",
+        "prepare_answer-executor_position": "Специалист", "prepare_answer-executor_name": "Волков",
+        "prepare_answer-approver_id": str(staff_app.user("zhkh.minister").id),
+        "prepare_answer-files": (io.BytesIO(b"%PDF-1.4 test document"), "акт.pdf")},
+        content_type="multipart/form-data")
+    assert response.status_code == 303
+    message = staff_app.message(m.id)
+    assert message.stage == Stage.APPROVAL
+    assert message.answer_text.startswith("Уважаемый заявитель! Информация передана")
+    page = client.get(f"/staff/messages/{m.id}").get_data(as_text=True)
+    link = re.search(r'href="(/staff/attachments/\d+)">акт.pdf</a>', page).group(1)
+    download = client.get(link)
+    assert download.status_code == 200 and download.data == b"%PDF-1.4 test document"
+    assert "private" in download.headers["Cache-Control"]
+    # Analysts see no personal data: neither the author nor the files; others don't see the message at all.
+    analyst_page = staff_app.client("analyst").get(f"/staff/messages/{m.id}").get_data(as_text=True)
+    assert "акт.pdf" in analyst_page and link not in analyst_page and "Автор" not in analyst_page
+    assert staff_app.client("analyst").get(link).status_code == 403
+    assert staff_app.client("transport.coordinator").get(link).status_code == 404
+
+
+# --- conflicts -------------------------------------------------------------------------
+
+def test_stale_version_shows_who_did_what_and_keeps_the_typed_text(staff_app):
+    m = _in_agreement(staff_app, agreeing=("zhkh.head1",))
+    head1 = staff_app.client("zhkh.head1")
+    stale = head1.get(f"/staff/messages/{m.id}").get_data(as_text=True)
+    # Meanwhile head1 hands the place to head3 in another tab, and head3 agrees.
+    fresh = head1.get(f"/staff/messages/{m.id}").get_data(as_text=True)
+    assert head1.post(f"/staff/messages/{m.id}/delegate_agreement", data={
+        "delegate_agreement-version": version_of(fresh, "delegate_agreement"),
+        "delegate_agreement-head_id": str(staff_app.user("zhkh.head3").id)}).status_code == 303
+    head3 = staff_app.client("zhkh.head3")
+    page3 = head3.get(f"/staff/messages/{m.id}").get_data(as_text=True)
+    assert head3.post(f"/staff/messages/{m.id}/agree", data={"agree-version": version_of(page3, "agree")},
+                      ).status_code == 303
+    response = head1.post(f"/staff/messages/{m.id}/agree", headers=HTMX_CARD, data={
+        "agree-version": version_of(stale, "agree"), "agree-answer_text": "Мой исправленный текст ответа."})
+    assert response.status_code == 409
+    card = response.get_data(as_text=True)
+    assert "Соколов Дмитрий Юрьевич" in card and "«Согласовано»" in card
+    assert "Мой исправленный текст ответа." in card  # kept, though the action is gone
+    assert ">Согласовать</button>" not in card
+    assert staff_app.message(m.id).stage == Stage.APPROVAL
+
+
+# --- every role's inbox, and no 500 anywhere ----------------------------------------------
+
+@pytest.mark.parametrize("login", ["moderator", "zhkh.coordinator", "zhkh.executor", "zhkh.head2", "zhkh.minister",
+                                   "zhkh.curator", "transport.coordinator", "tynda.head", "analyst", "admin"])
+def test_every_page_a_role_reaches_renders(staff_app, login):
+    client = staff_app.client(login)
+    inbox = client.get("/staff/")
+    assert inbox.status_code == 200
+    html = inbox.get_data(as_text=True)
+    for message_id in sorted(set(re.findall(r"/staff/messages/(\d+)", html))):
+        page = client.get(f"/staff/messages/{message_id}")
+        assert page.status_code == 200, (login, message_id)
+    assert client.get("/staff/notifications").status_code == 200
+    for query in ("stage=all", "stage=answered", "deadline=soon", "date_from=2020-01-01&date_to=2030-01-01",
+                  "date_from=not-a-date", "category_id=x", "after=garbage", "before=%%%", "repeated=y",
+                  "accelerated=y", "q=ПОС-"):
+        assert client.get(f"/staff/?{query}").status_code == 200, query
+
+
+def test_inboxes_hold_what_waits_for_the_person(staff_app):
+    def numbers(login, query=""):
+        html = staff_app.client(login).get(f"/staff/{query}").get_data(as_text=True)
+        return set(re.findall(r">(ПОС-\d{4}-\d{6})</a>", html))
+
+    with staff_app.session() as s:
+        from sqlmodel import select
+        from pos.models import Message
+        messages = {m.number: m for m in s.exec(select(Message))}
+    zhkh = staff_app.org("МинЖКХ АО").id
+    minister = staff_app.user("zhkh.minister").id
+    assert numbers("moderator") and all(messages[n].stage == Stage.MODERATION for n in numbers("moderator"))
+    assert all(messages[n].stage == Stage.COORDINATION and messages[n].organization_id == zhkh
+               for n in numbers("zhkh.coordinator"))
+    assert all(messages[n].assignee_id == minister for n in numbers("zhkh.minister"))
+    curated = numbers("zhkh.curator", "?stage=all")
+    assert curated and all(messages[n].organization_id == zhkh for n in curated)
+    overdue = numbers("zhkh.curator", "?deadline=overdue")
+    assert overdue and overdue < curated
+
+
+def test_tynda_heads_may_not_delegate(staff_app):
+    client = staff_app.client("tynda.head")
+    html = client.get("/staff/").get_data(as_text=True)
+    message_id = re.search(r"/staff/messages/(\d+)", html).group(1)
+    page = client.get(f"/staff/messages/{message_id}").get_data(as_text=True)
+    assert ">Утвердить</button>" in page and ">Отклонить</button>" in page
+    assert "Передать право" not in page
+
+
+def test_pages_are_gzipped_and_static_is_cached_long(staff_app):
+    client = staff_app.client("moderator")
+    response = client.get("/staff/", headers={"Accept-Encoding": "gzip"})
+    assert response.headers["Content-Encoding"] == "gzip"
+    assert "Accept-Encoding" in response.headers["Vary"]
+    import gzip
+    assert "Модерация" in gzip.decompress(response.data).decode()
+    html = client.get("/staff/").get_data(as_text=True)
+    css = re.search(r'href="(/static/pos.css\?v=\w+)"', html).group(1)
+    static = client.get(css, headers={"Accept-Encoding": "gzip"})
+    assert static.headers["Content-Encoding"] == "gzip"
+    assert "max-age=31536000" in static.headers["Cache-Control"]
+    assert client.get(css).headers.get("Content-Encoding") is None
