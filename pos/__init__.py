@@ -17,6 +17,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     from pos import web
     web.init_app(app)
 
+    from pos import queue
+    queue.init_app(app)  # committed outbox rows go straight to RQ
+
     from pos.cli import register_cli
     register_cli(app)
     return app

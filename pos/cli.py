@@ -110,3 +110,25 @@ def register_cli(app: Flask) -> None:
             ids = list(message_ids) or None
             changed = recompute(session, _env(), ids)
         click.echo(f"Сроки пересчитаны, изменено сообщений: {changed}.")
+
+    @app.cli.command("outbox-retry")
+    @click.argument("outbox_ids", type=int, nargs=-1)
+    @click.option("--all", "retry_all", is_flag=True, help="Retry every failed row.")
+    def outbox_retry(outbox_ids, retry_all):
+        """Background events that failed after their last retry: list them, or send them again."""
+        from pos.services import outbox
+        with _session() as session:
+            failed = outbox.list_failed(session, limit=10_000)
+            ids = [row.id for row in failed] if retry_all else list(outbox_ids)
+            if not ids:
+                for row in failed:
+                    click.echo(f"{row.id}\t{row.created_at:%Y-%m-%d %H:%M}\t{row.payload.get('event', row.kind)}\t"
+                               f"сообщение {row.payload.get('message_id')}\tпопыток {row.attempts}\t{row.last_error}")
+                click.echo(f"Не доставлено: {len(failed)}.")
+                return
+            for outbox_id in ids:
+                try:
+                    outbox.retry(session, outbox_id)
+                except (LookupError, ValueError) as exc:
+                    raise click.ClickException(str(exc)) from None
+            click.echo(f"Отправлено повторно: {len(ids)}.")

@@ -28,6 +28,15 @@ class Config:
     SMTP_USER = os.environ.get("SMTP_USER", "")
     SMTP_PASSWORD = os.environ.get("SMTP_PASSWORD", "")
     SMTP_TLS = os.environ.get("SMTP_TLS", "")  # "", "starttls" or "ssl"
+    SMTP_TIMEOUT = float(os.environ.get("SMTP_TIMEOUT", "30"))
     MAIL_FROM = os.environ.get("MAIL_FROM", "ПОС <noreply@pos.local>")
     PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000")
+    # Background work (RQ). Queue names carry a prefix, so installations (and tests) can share a Redis.
+    QUEUE_NAMESPACE = os.environ.get("POS_QUEUE_NAMESPACE", "pos")
+    TICK_SECONDS = float(os.environ.get("POS_TICK_SECONDS", "5"))  # the outbox relay's period
+    SWEEP_SECONDS = float(os.environ.get("POS_SWEEP_SECONDS", "300"))  # deadline sweep, postponements
+    DIGEST_HOUR = int(os.environ.get("POS_DIGEST_HOUR", "8"))  # local hour of the staff's daily digest
+    JOB_TIMEOUT = int(os.environ.get("POS_JOB_TIMEOUT", "120"))  # one notification job's time limit, s
+    JOB_RETRY_INTERVALS = os.environ.get("POS_JOB_RETRY_INTERVALS", "10,60,300,1800")  # backoff, s
+    OUTBOX_MAX_AGE = int(os.environ.get("POS_OUTBOX_MAX_AGE", "600"))  # health: older unsent rows degrade
     TESTING = False

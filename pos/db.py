@@ -1,4 +1,5 @@
 """Database engine and sessions: one session per request or job, committed by the service."""
+import os
 from contextlib import contextmanager
 from typing import Iterator
 
@@ -42,6 +43,15 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
     _engines[url] = engine
     return engine
+
+
+def _forget_pools_in_child() -> None:
+    # A forked child (an RQ work horse) must not use its parent's pooled connections.
+    for engine in _engines.values():
+        engine.dispose(close=False)
+
+
+os.register_at_fork(after_in_child=_forget_pools_in_child)
 
 
 def dispose_all() -> None:

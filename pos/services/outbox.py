@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import logging
+from datetime import timezone
 from typing import Callable, Iterable
 
-from sqlmodel import Session
+from sqlalchemy import func
+from sqlmodel import Session, select
 
 from pos.models import OutboxEvent
 from pos.workflow import Event
@@ -50,5 +52,45 @@ def dispatch(outbox_ids: list[int]) -> None:
         return
     try:
         _dispatcher(outbox_ids)
-    except Exception:  # Redis down: the relay will pick the rows up
-        log.warning("outbox dispatch deferred for %d rows", len(outbox_ids), exc_info=True)
+    except Exception as exc:  # Redis down: the relay will pick the rows up
+        log.warning("outbox dispatch deferred for %d rows: %s: %s", len(outbox_ids), exc.__class__.__name__, exc)
+
+
+# --- what the administrator sees ---------------------------------------------------------
+
+UNSENT = ("pending", "sent", "running")
+
+
+def list_failed(session: Session, limit: int = 200) -> list[OutboxEvent]:
+    """Rows whose job gave up after its last retry, newest first, with the last error."""
+    return list(session.exec(select(OutboxEvent).where(OutboxEvent.status == "failed")
+                             .order_by(OutboxEvent.id.desc()).limit(limit)))
+
+
+def retry(session: Session, outbox_id: int) -> OutboxEvent:
+    """Send a failed row again: it becomes pending (attempts start over) and goes to RQ after the commit."""
+    row = session.get(OutboxEvent, outbox_id)
+    if row is None:
+        raise LookupError(f"Событие {outbox_id} не найдено.")
+    if row.status != "failed":
+        raise ValueError(f"Событие {outbox_id} не в состоянии «failed» (сейчас «{row.status}»).")
+    row.status, row.attempts, row.locked_until = "pending", 0, None
+    session.add(row)
+    session.commit()
+    dispatch([row.id])
+    return row
+
+
+def status_counts(session: Session) -> dict[str, int]:
+    rows = session.exec(select(OutboxEvent.status, func.count()).group_by(OutboxEvent.status)).all()
+    return {status: count for status, count in rows}
+
+
+def oldest_unsent_age(session: Session, now) -> float | None:
+    """Seconds since the oldest row not yet delivered was written; None when everything went out."""
+    oldest = session.exec(select(func.min(OutboxEvent.created_at)).where(OutboxEvent.status.in_(UNSENT))).one()
+    if oldest is None:
+        return None
+    if oldest.tzinfo is None:
+        oldest = oldest.replace(tzinfo=timezone.utc)
+    return max(0.0, (now - oldest).total_seconds())
