@@ -17,9 +17,18 @@ def organizations(session: Session, *, active_only: bool = True) -> list[Organiz
     return sorted(orgs, key=lambda o: [int(p) for p in o.path.strip("/").split("/") if p])
 
 
-def org_label(org: Organization) -> str:
-    depth = max(org.path.strip("/").count("/"), 0)
-    return "\u2003" * depth + (org.short_name or org.name)
+def org_label(org: Organization, parents: dict[int, Organization] | None = None) -> str:
+    """The short name; a subordinate organization also names its parent body."""
+    name = org.short_name or org.name
+    parent = (parents or {}).get(org.parent_id)
+    if parent is not None and parent.parent_id is not None:
+        return f"{name} ({parent.short_name or parent.name})"
+    return name
+
+
+def org_labels(orgs: list[Organization]) -> list[tuple[int, str]]:
+    by_id = {o.id: o for o in orgs}
+    return [(o.id, org_label(o, by_id)) for o in orgs]
 
 
 def subtree_ids(session: Session, org_id: int) -> list[int]:

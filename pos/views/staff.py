@@ -72,7 +72,7 @@ def _filter_form(role: str, org_id: int | None) -> FilterForm:
     else:
         within = set(choices.subtree_ids(session, org_id))
         orgs = [o for o in choices.organizations(session, active_only=False) if o.id in within]
-    form.organization_id.choices = [("", "все")] + [(o.id, choices.org_label(o)) for o in orgs]
+    form.organization_id.choices = [("", "все")] + choices.org_labels(orgs)
     people = []
     for org in orgs if role == Role.CURATOR else [o for o in orgs if o.id == org_id]:
         people += [u for u in choices.executors(session, org.id) if u not in people]

@@ -46,12 +46,12 @@ def build_form(action: Action, message: Message, steps: list, *, posted: bool = 
         form.version.data = message.version
     orgs = choices.organizations(session)
     if action == Action.ACCEPT:
-        form.organization_id.choices = [(o.id, choices.org_label(o)) for o in orgs]
+        form.organization_id.choices = choices.org_labels(orgs)
         if formdata is None:
             form.organization_id.data = message.organization_id
     elif action in (Action.CHANGE_ORGANIZATION, Action.TRANSFER):
-        form.organization_id.choices = [("", "— выберите —")] + [(o.id, choices.org_label(o)) for o in orgs
-                                                                   if o.id != message.organization_id]
+        form.organization_id.choices = [("", "— выберите —")] + [
+            (i, label) for i, label in choices.org_labels(orgs) if i != message.organization_id]
     if action == Action.CHANGE_CATEGORY:
         cats = choices.categories(session)
         subs = choices.subcategories(session)
