@@ -300,3 +300,28 @@ def test_pages_are_gzipped_and_static_is_cached_long(staff_app):
     assert static.headers["Content-Encoding"] == "gzip"
     assert "max-age=31536000" in static.headers["Cache-Control"]
     assert client.get(css).headers.get("Content-Encoding") is None
+
+
+def test_administrator_sees_failed_deliveries_and_sends_them_again(staff_app):
+    from pos import clock
+    from pos.models import OutboxEvent
+    with staff_app.session() as s:
+        row = OutboxEvent(created_at=clock.now(), kind="notify", payload={"event": "answered", "message_id": 1},
+                          idempotency_key="views-failed-1", status="failed", attempts=5,
+                          last_error="SMTPServerDisconnected: сервер недоступен")
+        s.add(row)
+        s.commit()
+        row_id = row.id
+    assert staff_app.client("moderator").get("/staff/outbox").status_code == 403
+    admin = staff_app.client("admin")
+    page = admin.get("/staff/outbox").get_data(as_text=True)
+    assert "SMTPServerDisconnected: сервер недоступен" in page
+    assert f'aria-label="Отправить повторно событие {row_id}"' in page
+    response = admin.post(f"/staff/outbox/{row_id}/retry")
+    assert response.status_code == 303
+    with staff_app.session() as s:
+        assert s.get(OutboxEvent, row_id).status in ("pending", "sent", "running", "done")
+    again = admin.get("/staff/outbox").get_data(as_text=True)
+    assert f"Событие {row_id} поставлено в очередь повторно." in again
+    assert "SMTPServerDisconnected" not in again
+    assert admin.post("/staff/outbox/999999/retry").status_code == 404

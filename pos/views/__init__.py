@@ -6,5 +6,5 @@ def register_blueprints(app: Flask) -> None:
     from pos.views import auth, health
     app.register_blueprint(auth.bp)
     app.register_blueprint(health.bp)
-    from pos.views import staff, staff_message  # noqa: F401  (staff_message adds its routes to staff.bp)
+    from pos.views import staff, staff_admin, staff_message  # noqa: F401  (they add their routes to staff.bp)
     app.register_blueprint(staff.bp)
