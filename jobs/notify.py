@@ -105,6 +105,7 @@ def warm_up() -> None:
     from pos.models import Applicant, HistoryEntry, Message, Notification, Organization, User
 
     notifications.preload()
+    mail.helo_name(runtime.config())
     with runtime.session() as session:
         claim(session, -1, 1)
         for model in (OutboxEvent, Message, HistoryEntry, User, Applicant, Organization):

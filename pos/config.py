@@ -29,6 +29,7 @@ class Config:
     SMTP_PASSWORD = os.environ.get("SMTP_PASSWORD", "")
     SMTP_TLS = os.environ.get("SMTP_TLS", "")  # "", "starttls" or "ssl"
     SMTP_TIMEOUT = float(os.environ.get("SMTP_TIMEOUT", "30"))
+    SMTP_CA_FILE = os.environ.get("SMTP_CA_FILE", "")  # a private CA for the server's certificate
     MAIL_FROM = os.environ.get("MAIL_FROM", "ПОС <noreply@pos.local>")
     PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000")
     # Background work (RQ). Queue names carry a prefix, so installations (and tests) can share a Redis.

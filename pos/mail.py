@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import smtplib
+import socket
 import ssl
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -53,6 +54,19 @@ def message_id(config: Mapping, token: str) -> str:
     return f"<{safe}@{sender_domain(config)}>"
 
 
+_helo: str | None = None
+
+
+def helo_name(config: Mapping) -> str:
+    """The name we greet the server with; looked up once per process (the lookup can be slow)."""
+    global _helo
+    if config.get("SMTP_HELO"):
+        return config["SMTP_HELO"]
+    if _helo is None:
+        _helo = socket.getfqdn()
+    return _helo
+
+
 class Connection:
     def __init__(self, config: Mapping, smtp: smtplib.SMTP):
         self.config, self.smtp = config, smtp
@@ -70,11 +84,12 @@ def connection(config: Mapping) -> Iterator[Connection]:
     port = int(config.get("SMTP_PORT") or 25)
     timeout = float(config.get("SMTP_TIMEOUT") or 30)
     tls = (config.get("SMTP_TLS") or "").lower()
-    context = ssl.create_default_context()
+    # Loading the CA store is slow: only for TLS. SMTP_CA_FILE: a private CA the server's certificate is from.
+    context = ssl.create_default_context(cafile=config.get("SMTP_CA_FILE") or None) if tls else None
     if tls == "ssl":
-        smtp = smtplib.SMTP_SSL(host, port, timeout=timeout, context=context)
+        smtp = smtplib.SMTP_SSL(host, port, timeout=timeout, context=context, local_hostname=helo_name(config))
     else:
-        smtp = smtplib.SMTP(host, port, timeout=timeout)
+        smtp = smtplib.SMTP(host, port, timeout=timeout, local_hostname=helo_name(config))
     try:
         if tls == "starttls":
             smtp.starttls(context=context)

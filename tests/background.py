@@ -191,7 +191,7 @@ class SmtpSink:
         self.hold_rcpt = False
         self.in_rcpt = threading.Event()
         self.release = threading.Event()
-        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port, server_hostname="sink.test")
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if self.hold_rcpt:
