@@ -118,7 +118,9 @@ def init_app(app: Flask) -> None:
         # The same URL answers with a page or a fragment: caches must tell them apart.
         response.vary.add("HX-Request")
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+        if "frame-ancestors" not in response.headers.get("Content-Security-Policy", ""):
+            # A page that states its own frame-ancestors (the embeddable form) may be framed.
+            response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         return response
 
@@ -146,7 +148,7 @@ def init_app(app: Flask) -> None:
 def _error_handler(code: int, title: str, text: str):
     def handler(exc):
         if request.path.startswith("/open311/"):
-            from flask import jsonify
-            return jsonify([{"code": code, "description": title}]), code
+            from pos.views.open311 import http_error
+            return http_error(code, title)
         return render_template("error.html", code=code, title=title, text=text), code
     return handler

@@ -19,6 +19,8 @@ class Message(SQLModel, table=True):
     longitude: Optional[float] = None
     source: str = Field(default="web", max_length=16)  # web | embed | api | seed
     api_client_id: Optional[int] = Field(default=None, foreign_key="api_client.id")
+    # Open311: the token handed back with an API-created request (GET tokens/{token}).
+    api_token: Optional[str] = Field(default=None, max_length=64, unique=True)
     category_id: Optional[int] = Field(default=None, foreign_key="category.id", index=True)
     subcategory_id: Optional[int] = Field(default=None, foreign_key="subcategory.id", index=True)
     # The organization the message is with now (routing may leave it empty until moderation).

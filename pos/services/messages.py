@@ -80,9 +80,9 @@ def _attach(session: Session, env: Env, message: Message, checked, kind: str, us
 
 
 def _create(session: Session, env: Env, ctx: DbDirectory, fields: dict, *, source: str, api_client_id: int | None,
-            actor_id: int | None, checked=()) -> tuple[Message, HistoryEntry, list]:
+            actor_id: int | None, checked=(), api_token: str | None = None) -> tuple[Message, HistoryEntry, list]:
     initial, outcome = wf.submit(fields, ctx)
-    message = Message(**initial, source=source, api_client_id=api_client_id)
+    message = Message(**initial, source=source, api_client_id=api_client_id, api_token=api_token)
     session.add(message)
     session.flush()
     message.number = format_number(message)
@@ -93,13 +93,14 @@ def _create(session: Session, env: Env, ctx: DbDirectory, fields: dict, *, sourc
 
 
 def submit_message(session: Session, env: Env, fields: dict, *, uploads: list[files.Upload] = (),
-                   source: str = "web", api_client_id: int | None = None, user_id: int | None = None) -> Message:
+                   source: str = "web", api_client_id: int | None = None, user_id: int | None = None,
+                   api_token: str | None = None) -> Message:
     """Register a new message: validate everything, then write it, its files and its history at once."""
     ctx = directory(session, env)
     checked = files.check(list(uploads))
     try:
         message, _entry, rows = _create(session, env, ctx, fields, source=source, api_client_id=api_client_id,
-                                        actor_id=user_id, checked=checked)
+                                        actor_id=user_id, checked=checked, api_token=api_token)
         session.commit()
     except Exception:
         session.rollback()

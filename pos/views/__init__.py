@@ -6,5 +6,9 @@ def register_blueprints(app: Flask) -> None:
     from pos.views import auth, health
     app.register_blueprint(auth.bp)
     app.register_blueprint(health.bp)
+    from pos.views import applicant, embed, open311
+    app.register_blueprint(applicant.bp)
+    app.register_blueprint(embed.bp)
+    app.register_blueprint(open311.bp)
     from pos.views import staff, staff_admin, staff_message  # noqa: F401  (they add their routes to staff.bp)
     app.register_blueprint(staff.bp)

@@ -1,0 +1,313 @@
+"""Open311 GeoReport v2: services are the classifier's subcategories, service requests are messages.
+
+What the API returns never holds the applicant's personal data (no name,
+e-mail, phone or account). A message's content (description, address,
+coordinates) is public once the moderator has accepted it; before that, and
+when the moderator rejected it, only its status is public, except to the API
+client that sent it.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from datetime import datetime, timedelta
+from typing import Mapping
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from pos import clock
+from pos.models import ApiClient, Category, HistoryEntry, Message, Organization, Subcategory
+from pos.services import applicants
+from pos.services.messages import Env
+from pos.workflow import MAX_TEXT, REJECTION_REASONS, Refused, Stage
+
+SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
+CHANGESET = "2026-11-24 00:00"
+MAX_RANGE = timedelta(days=90)
+MAX_RESULTS = 1000
+MAX_MEDIA_URL = 1000
+MIN_YEAR, MAX_YEAR = 2000, 2100
+CLOSED = (Stage.ANSWERED, Stage.REJECTED)
+UNPUBLISHED = (Stage.MODERATION, Stage.REJECTED)  # the moderator has not let the content through
+MEDIA_PREFIX = "Фото или видео: "
+
+# The services' field names → the API's parameter names, for errors.
+PARAMETERS = {"text": "description", "address": "address_string", "latitude": "lat", "longitude": "long",
+              "category_id": "service_code", "subcategory_id": "service_code", "full_name": "last_name",
+              "files": "media_url", "organization_id": "api_key"}
+
+
+class ApiError(Exception):
+    """An error in the standard's shape: HTTP status and a description."""
+
+    def __init__(self, code: int, description: str):
+        super().__init__(description)
+        self.code = code
+        self.description = description
+
+
+# --- API clients ------------------------------------------------------------------------
+
+def key_hash(key: str) -> str:
+    # Keys are long random strings: a plain digest is enough, and it can be looked up by index.
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def create_client(session: Session, name: str, organization_id: int | None = None) -> tuple[ApiClient, str]:
+    """A new client and its key; only the key's hash is kept, so the key is shown this once."""
+    name = " ".join((name or "").split())
+    if not name:
+        raise ValueError("Укажите название клиента API.")
+    if organization_id is not None and session.get(Organization, organization_id) is None:
+        raise ValueError(f"Организация {organization_id} не найдена.")
+    key = secrets.token_urlsafe(32)
+    client = ApiClient(name=name[:200], key_hash=key_hash(key), organization_id=organization_id,
+                       created_at=clock.now())
+    session.add(client)
+    session.commit()
+    return client, key
+
+
+def client_for_key(session: Session, key: str | None, *, required: bool) -> ApiClient | None:
+    if not key:
+        if required:
+            raise ApiError(403, "Не передан api_key: ключ API обязателен для этого запроса.")
+        return None
+    client = session.exec(select(ApiClient).where(ApiClient.key_hash == key_hash(key))).first()
+    if client is None or not client.is_active:
+        raise ApiError(403, "Неверный или отозванный api_key.")
+    return client
+
+
+# --- services ----------------------------------------------------------------------------
+
+def _service(sub: Subcategory, category: Category) -> dict:
+    return {"service_code": str(sub.id), "service_name": sub.name, "description": f"{category.name}: {sub.name}",
+            "metadata": False, "type": "realtime", "keywords": "", "group": category.name}
+
+
+def services(session: Session) -> list[dict]:
+    rows = session.exec(select(Subcategory, Category).join(Category, Category.id == Subcategory.category_id)
+                        .where(Subcategory.is_active, Category.is_active)
+                        .order_by(Category.name, Subcategory.name)).all()
+    return [_service(sub, cat) for sub, cat in rows]
+
+
+def _subcategory(session: Session, code: str | None) -> tuple[Subcategory, Category] | None:
+    if not code or not re.fullmatch(r"\d{1,9}", code.strip()):
+        return None
+    sub = session.get(Subcategory, int(code))
+    category = session.get(Category, sub.category_id) if sub else None
+    if sub is None or not sub.is_active or category is None or not category.is_active:
+        return None
+    return sub, category
+
+
+def service_definition(session: Session, code: str) -> dict:
+    if _subcategory(session, code) is None:
+        raise ApiError(404, f"Услуга с кодом «{code}» не найдена.")
+    # No service has extra attributes (metadata is false for all): the definition is empty.
+    return {"service_code": code, "attributes": []}
+
+
+# --- reading requests ---------------------------------------------------------------------
+
+def _status_notes(message: Message) -> str:
+    if message.stage == Stage.ANSWERED:
+        return message.answer_text
+    if message.stage == Stage.REJECTED:
+        reason = REJECTION_REASONS.get(message.rejection_reason or "", "")
+        return f"Отклонено модератором: {reason}" if reason else "Отклонено модератором"
+    if message.stage == Stage.POSTPONED and message.postponed_until:
+        return f"Рассмотрение отложено до {message.postponed_until:%d.%m.%Y}. {message.answer_text}".strip()
+    return ""
+
+
+def _iso(moment: datetime | None, tz: ZoneInfo) -> str | None:
+    return clock.as_utc(moment).astimezone(tz).isoformat(timespec="seconds") if moment else None
+
+
+class _Names:
+    """Subcategory, category and organization names, loaded once per response."""
+
+    def __init__(self, session: Session):
+        self.session = session
+        self._cache: dict[tuple[type, int], object] = {}
+
+    def get(self, model, pk):
+        if pk is None:
+            return None
+        key = (model, pk)
+        if key not in self._cache:
+            self._cache[key] = self.session.get(model, pk)
+        return self._cache[key]
+
+
+def _request(message: Message, updated: datetime | None, names: _Names, tz: ZoneInfo,
+             client: ApiClient | None) -> dict:
+    public = message.stage not in UNPUBLISHED or (client is not None and message.api_client_id == client.id)
+    sub = names.get(Subcategory, message.subcategory_id)
+    org = names.get(Organization, message.organization_id)
+    return {
+        "service_request_id": message.number,
+        "status": "closed" if message.stage in CLOSED else "open",
+        "status_notes": _status_notes(message),
+        "service_name": sub.name if sub else "",
+        "service_code": str(sub.id) if sub else "",
+        "description": message.text if public else "",
+        "agency_responsible": org.name if org else "",
+        "service_notice": "",
+        "requested_datetime": _iso(message.received_at, tz),
+        "updated_datetime": _iso(updated or message.received_at, tz),
+        "expected_datetime": _iso(message.answer_due_at, tz),
+        "address": message.address if public else "",
+        "lat": message.latitude if public else None,
+        "long": message.longitude if public else None,
+    }
+
+
+def _serialize(session: Session, rows: list[Message], env: Env, client: ApiClient | None) -> list[dict]:
+    updated = {}
+    if rows:
+        updated = dict(session.exec(select(HistoryEntry.message_id, func.max(HistoryEntry.at))
+                                    .where(HistoryEntry.message_id.in_([m.id for m in rows]))
+                                    .group_by(HistoryEntry.message_id)).all())
+    names, tz = _Names(session), ZoneInfo(env.timezone)
+    return [_request(m, updated.get(m.id), names, tz, client) for m in rows]
+
+
+def _split(value: str | None) -> list[str]:
+    return [part.strip() for part in (value or "").split(",") if part.strip()]
+
+
+def _when(value: str | None, name: str, tz: ZoneInfo) -> datetime | None:
+    if not value:
+        return None
+    value = value.strip()
+    if "T" in value and " " in value:
+        value = value.replace(" ", "+", 1)  # an unescaped "+09:00" arrives as " 09:00"
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise ApiError(400, f"{name}: неверная дата; нужен формат ISO 8601, например 2026-11-01T00:00:00+09:00.") \
+            from None
+    if not MIN_YEAR <= moment.year <= MAX_YEAR:
+        raise ApiError(400, f"{name}: дата вне допустимого диапазона ({MIN_YEAR}–{MAX_YEAR} годы).")
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=tz)
+    return clock.as_utc(moment)
+
+
+def find_requests(session: Session, env: Env, args: Mapping, client: ApiClient | None) -> list[dict]:
+    """GET requests: by ids (which overrides every other filter), or by service, dates and status."""
+    ids = _split(args.get("service_request_id"))
+    query = select(Message).where(Message.number.is_not(None))
+    if ids:
+        if len(ids) > MAX_RESULTS:
+            raise ApiError(400, f"service_request_id: не более {MAX_RESULTS} номеров за один запрос.")
+        query = query.where(Message.number.in_(ids))
+    else:
+        tz = ZoneInfo(env.timezone)
+        start, end = _when(args.get("start_date"), "start_date", tz), _when(args.get("end_date"), "end_date", tz)
+        if start and end and start > end:
+            raise ApiError(400, "start_date позже end_date: укажите начало периода раньше его конца.")
+        if start and end and end - start > MAX_RANGE:
+            raise ApiError(400, f"Период от start_date до end_date не может быть длиннее {MAX_RANGE.days} дней.")
+        if start is None:
+            start = (end or clock.now()) - MAX_RANGE
+        if end is None and args.get("start_date"):
+            end = start + MAX_RANGE
+        query = query.where(Message.received_at >= start)
+        if end is not None:
+            query = query.where(Message.received_at <= end)
+        codes = _split(args.get("service_code"))
+        for code in codes:
+            if _subcategory(session, code) is None:
+                raise ApiError(400, f"service_code: неизвестная услуга «{code}». Список услуг: services.json.")
+        if codes:
+            query = query.where(Message.subcategory_id.in_([int(c) for c in codes]))
+        statuses = {s.lower() for s in _split(args.get("status"))}
+        if statuses - {"open", "closed"}:
+            raise ApiError(400, "status: допустимые значения — open, closed (можно через запятую).")
+        if statuses == {"open"}:
+            query = query.where(Message.stage.not_in(list(CLOSED)))
+        elif statuses == {"closed"}:
+            query = query.where(Message.stage.in_(list(CLOSED)))
+    rows = session.exec(query.order_by(Message.received_at.desc(), Message.id.desc()).limit(MAX_RESULTS)).all()
+    return _serialize(session, list(rows), env, client)
+
+
+def get_request(session: Session, env: Env, request_id: str, client: ApiClient | None) -> list[dict]:
+    message = session.exec(select(Message).where(Message.number == request_id)).first()
+    if message is None:
+        raise ApiError(404, f"Сообщение «{request_id}» не найдено.")
+    return _serialize(session, [message], env, client)
+
+
+def by_token(session: Session, token: str) -> list[dict]:
+    message = session.exec(select(Message).where(Message.api_token == token)).first() if token else None
+    if message is None:
+        raise ApiError(404, "Такого токена нет.")
+    return [{"service_request_id": message.number, "token": token}]
+
+
+# --- creating a request ------------------------------------------------------------------------
+
+def _media_line(url: str | None) -> str:
+    url = (url or "").strip()
+    if not url:
+        return ""
+    if len(url) > MAX_MEDIA_URL or not re.fullmatch(r"https?://[^\s<>\"]+", url):
+        raise ApiError(400, f"media_url: нужна ссылка http:// или https:// не длиннее {MAX_MEDIA_URL} символов.")
+    return f"\n\n{MEDIA_PREFIX}{url}"
+
+
+def create_request(session: Session, env: Env, form: Mapping) -> list[dict]:
+    """POST requests: check everything, then write the author's contact row and the message at once."""
+    client = client_for_key(session, form.get("api_key"), required=True)
+    code = (form.get("service_code") or "").strip()
+    if not code:
+        raise ApiError(400, "service_code: укажите код услуги (список: services.json).")
+    found = _subcategory(session, code)
+    if found is None:
+        raise ApiError(400, f"service_code: неизвестная услуга «{code}». Список услуг: services.json.")
+    sub, category = found
+    has_point = bool(form.get("lat") or form.get("long"))
+    if not (form.get("address_string") or "").strip() and not has_point:
+        raise ApiError(400, "Укажите место: address_string или обе координаты lat и long.")
+    media = _media_line(form.get("media_url"))
+    description = (form.get("description") or "").strip()
+    if len(description) + len(media) > MAX_TEXT:
+        raise ApiError(400, f"description: текст длиннее {MAX_TEXT - len(media)} символов"
+                            f"{' (с учётом media_url)' if media else ''}.")
+    token = secrets.token_urlsafe(12)
+    try:
+        fields = applicants.message_fields({"text": description + media if description else "",
+                                            "address": form.get("address_string"), "latitude": form.get("lat"),
+                                            "longitude": form.get("long")})
+        fields.update(category_id=category.id, subcategory_id=sub.id)
+        if client.organization_id is not None:
+            fields["organization_id"] = client.organization_id
+        contact = applicants.contact_applicant(form, consent_version=applicants.API_CONSENT_VERSION,
+                                               require_email=False)
+        message = applicants.send(session, env, fields, source="api", contact=contact, api_client_id=client.id,
+                                  api_token=token)
+    except Refused as exc:
+        raise ApiError(400, f"{PARAMETERS.get(exc.field, exc.field or 'запрос')}: {exc}") from None
+    due = clock.as_utc(message.answer_due_at).astimezone(ZoneInfo(env.timezone))
+    return [{"service_request_id": message.number, "token": token,
+             "service_notice": f"Сообщение зарегистрировано, ответ будет дан до {due:%d.%m.%Y}.",
+             "account_id": None}]
+
+
+def discovery(endpoint_url: str) -> dict:
+    return {
+        "changeset": CHANGESET,
+        "contact": "Оператор платформы обратной связи (ПОС)",
+        "key_service": "Ключ API выдаёт оператор платформы по заявке организации или разработчика.",
+        "endpoints": [{"specification": SPECIFICATION, "url": endpoint_url, "changeset": CHANGESET,
+                       "type": "production", "formats": ["application/json", "text/xml"]}],
+    }

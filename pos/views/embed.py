@@ -1,0 +1,85 @@
+"""The embeddable form for an organization's website: light, no JavaScript, addressed to that organization.
+
+It is framed by other sites, so it lives without the session: a framed page gets
+no SameSite=Lax cookie, hence no CSRF token either (the form is anonymous, there
+is nothing of the visitor's to forge a request against). After sending, the
+page redirects to a signed "sent" address that shows the number.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, redirect, render_template, url_for
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+
+from pos import workflow as wf
+from pos.forms.applicant import FILES_HINT, TEXT_HINT, EmbedForm
+from pos.models import Message, Organization
+from pos.services import applicant_messages as mine
+from pos.services import applicants
+from pos.views.applicant import show_error, uploads
+from pos.web import csrf, db, env
+
+bp = Blueprint("embed", __name__, url_prefix="/embed")
+csrf.exempt(bp)
+
+SENT_MAX_AGE = 24 * 3600
+
+
+@bp.after_request
+def _frameable(response):
+    # Any site may frame these pages (that is their purpose); web.py then leaves X-Frame-Options out.
+    response.headers["Content-Security-Policy"] = (
+        f"frame-ancestors {current_app.config.get('EMBED_FRAME_ANCESTORS', '*')}; default-src 'self'; "
+        "script-src 'none'; base-uri 'none'; form-action 'self'")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _signer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.secret_key, salt="pos.embed.sent")
+
+
+def _organization(org_id: int) -> Organization:
+    org = db().get(Organization, org_id)
+    if org is None or not org.is_active:
+        abort(404)
+    return org
+
+
+@bp.route("/<int:org_id>", methods=["GET", "POST"])
+def form(org_id: int):
+    org = _organization(org_id)
+    form = EmbedForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            if not form.consent.data:
+                raise wf.Invalid("Без согласия на обработку персональных данных сообщение не может быть принято.",
+                                 "consent")
+            contact = applicants.contact_applicant(form.data, consent_version=applicants.CONSENT_VERSION,
+                                                   require_email=True)
+            fields = applicants.message_fields(form.data)
+            message = applicants.send(db(), env(), {**fields, "organization_id": org.id}, uploads=uploads(),
+                                      source="embed", contact=contact)
+        except wf.Refused as exc:
+            show_error(form, exc)
+            status = 400
+        else:
+            return redirect(url_for("embed.sent", org_id=org.id, token=_signer().dumps(message.id)), 303)
+    elif form.is_submitted():
+        status = 400
+    return render_template("embed/form.html", form=form, org=org, text_hint=TEXT_HINT, files_hint=FILES_HINT,
+                           consent_text=applicants.CONSENT_TEXT), status
+
+
+@bp.get("/<int:org_id>/sent/<token>")
+def sent(org_id: int, token: str):
+    org = _organization(org_id)
+    try:
+        message_id = _signer().loads(token, max_age=SENT_MAX_AGE)
+    except BadSignature:
+        abort(404)
+    message = db().get(Message, message_id)
+    if message is None or message.source != "embed":
+        abort(404)
+    due = mine.local(message.answer_due_at, env().timezone)
+    return render_template("embed/sent.html", org=org, message=message, due=due)
