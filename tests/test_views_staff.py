@@ -325,3 +325,20 @@ def test_administrator_sees_failed_deliveries_and_sends_them_again(staff_app):
     assert f"Событие {row_id} поставлено в очередь повторно." in again
     assert "SMTPServerDisconnected" not in again
     assert admin.post("/staff/outbox/999999/retry").status_code == 404
+
+
+def test_notifications_list_the_signed_in_persons_own_and_mark_them_read(staff_app):
+    from pos import clock
+    from pos.models import Notification
+    mine, theirs = staff_app.user("zhkh.head1").id, staff_app.user("zhkh.head2").id
+    with staff_app.session() as s:
+        for user_id, title in ((mine, "Поступило на согласование: ПОС-1"), (theirs, "Чужое уведомление")):
+            s.add(Notification(user_id=user_id, kind="inbox", title=title, created_at=clock.now(),
+                               idempotency_key=f"views-note-{user_id}"))
+        s.commit()
+    client = staff_app.client("zhkh.head1")
+    page = client.get("/staff/notifications").get_data(as_text=True)
+    assert "Поступило на согласование: ПОС-1" in page and "Чужое уведомление" not in page
+    assert "новое" in page
+    assert client.post("/staff/notifications/read").status_code == 303
+    assert "новое" not in client.get("/staff/notifications").get_data(as_text=True)
