@@ -102,7 +102,9 @@ def fresh_db(tmp_path, tmp_path_factory):
 
 
 @pytest.fixture
-def db_session(fresh_db):
+def db_session(fresh_db, start_worker):
+    """A plain session on the fresh database. It closes before the workers stop (it depends on
+    `start_worker`): with SQLite an open read holds the write lock a worker may be waiting for."""
     with Session(make_engine(fresh_db), expire_on_commit=False) as s:
         yield s
 
