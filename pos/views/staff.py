@@ -76,7 +76,8 @@ def _filter_form(role: str, org_id: int | None) -> FilterForm:
     people = []
     for org in orgs if role == Role.CURATOR else [o for o in orgs if o.id == org_id]:
         people += [u for u in choices.executors(session, org.id) if u not in people]
-    form.executor_id.choices = [("", "все")] + [(u.id, u.full_name) for u in people]
+    mine = [(current_user.id, "назначенные мне")] if any(u.id == current_user.id for u in people) else []
+    form.executor_id.choices = [("", "все"), *mine] + [(u.id, u.full_name) for u in people if u.id != current_user.id]
     if role == Role.EXECUTOR:
         del form.executor_id
     return form
