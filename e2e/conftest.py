@@ -68,6 +68,9 @@ class Server:
             "POS_CLOCK_FILE": str(self.clock_file),
             "SECRET_KEY": "e2e",
             "PYTHONUNBUFFERED": "1",
+            # Our own queues (a shared REDIS_URL may hold other runs' jobs) and a quick relay.
+            "POS_QUEUE_NAMESPACE": f"pos-e2e-{self.port}",
+            "POS_TICK_SECONDS": "0.5",
         }
         self.procs: list[subprocess.Popen] = []
 
@@ -95,6 +98,12 @@ class Server:
                 time.sleep(0.2)
         raise RuntimeError("the web app did not start:\n" + (self.tmp / "web.log").read_text())
 
+    def start_worker(self) -> None:
+        """The background worker (`python -m jobs.worker`): notifications reach the applicants' lists."""
+        log = open(self.tmp / "worker.log", "w")
+        self.procs.append(subprocess.Popen([sys.executable, "-m", "jobs.worker"], cwd=ROOT, env=self.env,
+                                           stdout=log, stderr=subprocess.STDOUT, start_new_session=True))
+
     def set_clock(self, moment) -> None:
         """Move the platform's clock (web and worker read the same file)."""
         self.clock_file.write_text(moment.isoformat() if moment else "")
@@ -115,6 +124,7 @@ def server():
     tmp = Path(tempfile.mkdtemp(prefix="pos-e2e-"))
     srv = Server(tmp)
     srv.start()
+    srv.start_worker()
     yield srv
     srv.stop()
 
