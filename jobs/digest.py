@@ -7,8 +7,8 @@ from datetime import datetime
 
 from rq import Retry
 from rq.exceptions import DuplicateJobError
-from sqlalchemy import select, update
-from sqlmodel import Session
+from sqlalchemy import update
+from sqlmodel import Session, select
 
 from pos import clock, mail, queue
 from pos.models import Notification, User

