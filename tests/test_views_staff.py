@@ -342,3 +342,11 @@ def test_notifications_list_the_signed_in_persons_own_and_mark_them_read(staff_a
     assert "новое" in page
     assert client.post("/staff/notifications/read").status_code == 303
     assert "новое" not in client.get("/staff/notifications").get_data(as_text=True)
+
+
+def test_a_person_with_two_roles_switches_inboxes_without_signing_in_again(staff_app):
+    client = staff_app.client("education.coordinator")
+    assert "<h1>Координация</h1>" in client.get("/staff/").get_data(as_text=True)
+    education = staff_app.org("Минобрнауки АО").id
+    assert client.post("/role", data={"role": f"executor:{education}"}).status_code == 303
+    assert "<h1>Исполнение: мои сообщения</h1>" in client.get("/staff/").get_data(as_text=True)

@@ -46,7 +46,8 @@ def build_form(action: Action, message: Message, steps: list, *, posted: bool = 
         form.version.data = message.version
     orgs = choices.organizations(session)
     if action == Action.ACCEPT:
-        form.organization_id.choices = choices.org_labels(orgs)
+        unrouted = [("", "— выберите —")] if message.organization_id is None else []
+        form.organization_id.choices = unrouted + choices.org_labels(orgs)
         if formdata is None:
             form.organization_id.data = message.organization_id
     elif action in (Action.CHANGE_ORGANIZATION, Action.TRANSFER):
