@@ -71,12 +71,17 @@ def send_message(page: Page, text: str, *, category: str, subcategory: str, addr
     return NUMBER.search(flash.inner_text()).group(0)
 
 
+def press(login_as, login: str, text: str, form_name: str, button: str) -> None:
+    """A staff member opens the message and presses a button that needs nothing filled in."""
+    page = login_as(login)
+    open_message(page, text)
+    form(page, form_name).get_by_role("button", name=button, exact=True).click()
+    done(page, button)
+
+
 def answer_in_zhkh(login_as, text: str, answer_text: str) -> None:
     """The staff's part: accept, assign, answer, approve — each in their own browser session."""
-    moderator = login_as("moderator")
-    open_message(moderator, text)
-    form(moderator, "Принять на этап координации").get_by_role("button", name="Принять", exact=True).click()
-    done(moderator, "Принять")
+    press(login_as, "moderator", text, "Принять на этап координации", "Принять")
     coordinator = login_as("zhkh.coordinator")
     open_message(coordinator, text)
     f = form(coordinator, "Назначить исполнителя")
@@ -87,10 +92,7 @@ def answer_in_zhkh(login_as, text: str, answer_text: str) -> None:
     open_message(executor, text)
     answer(executor, result="решено", text=answer_text)
     done(executor, "Подготовить ответ")
-    minister = login_as("zhkh.minister")
-    open_message(minister, text)
-    form(minister, "Утвердить ответ").get_by_role("button", name="Утвердить", exact=True).click()
-    done(minister, "Утвердить")
+    press(login_as, "zhkh.minister", text, "Утвердить ответ", "Утвердить")
 
 
 def test_citizen_registers_sends_follows_rates_and_repeats(browser, base_url, login_as, tmp_path):
@@ -166,10 +168,7 @@ def test_redirect_notification_reaches_the_applicant(login_as):
     citizen.goto("/my/messages")
     number = send_message(citizen, text, category="Благоустройство", subcategory="Ненадлежащее содержание двора",
                           address="г. Благовещенск, ул. Северная, 5")
-    moderator = login_as("moderator")
-    open_message(moderator, text)
-    form(moderator, "Принять на этап координации").get_by_role("button", name="Принять", exact=True).click()
-    done(moderator, "Принять")
+    press(login_as, "moderator", text, "Принять на этап координации", "Принять")
     coordinator = login_as("zhkh.coordinator")
     open_message(coordinator, text)
     f = form(coordinator, "Перенаправить в организацию по компетенции")
@@ -180,10 +179,7 @@ def test_redirect_notification_reaches_the_applicant(login_as):
     citizen.goto("/my/notifications")
     expect(citizen.get_by_text(f"Сообщение № {number} перенаправлено по компетенции")).to_have_count(0)
 
-    minister = login_as("zhkh.minister")
-    open_message(minister, text)
-    form(minister, "Утвердить перенаправление").get_by_role("button", name="Утвердить", exact=True).click()
-    done(minister, "Утвердить")
+    press(login_as, "zhkh.minister", text, "Утвердить перенаправление", "Утвердить")
 
     title = citizen.get_by_role("heading", name=f"Сообщение № {number} перенаправлено по компетенции")
     for _ in range(60):  # the worker writes it a moment after the approval
