@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 
 _m = Message.__table__
 _o = OutboxEvent.__table__
-# Inlined, not bound: the partial index ix_message_active_due is only used for the literal list.
+# Inlined, not bound: the partial index ix_message_sweep is only used for the literal list.
 _ACTIVE = _m.c.stage.in_(bindparam("active_stages", [str(s) for s in ACTIVE_STAGES], expanding=True,
                                    literal_execute=True))
 _RETURNING = (_m.c.id, _m.c.stage, _m.c.assignee_id, _m.c.organization_id, _m.c.stage_due_at)
@@ -69,7 +69,7 @@ def sweep(session: Session, now: datetime, policy: DeadlinePolicy) -> dict[str, 
     now = clock.as_utc(now)
     limit = policy.due_soon_limit(now)
     overdue = session.execute(
-        update(_m).where(_ACTIVE, _m.c.deadline_state != "overdue", _m.c.stage_due_at < now)
+        update(_m).where(_ACTIVE, _m.c.deadline_state.in_(("ok", "due_soon")), _m.c.stage_due_at < now)
         .values(deadline_state="overdue").returning(*_RETURNING)).all()
     due_soon = session.execute(
         update(_m).where(_ACTIVE, _m.c.deadline_state == "ok", _m.c.stage_due_at >= now, _m.c.stage_due_at < limit)

@@ -60,8 +60,8 @@ class Message(SQLModel, table=True):
     version: int = Field(default=1, sa_column=_version_column)
 
     __mapper_args__ = {"version_id_col": _version_column}
-    # The deadline sweep reads only active messages (migration 0200).
-    __table_args__ = (Index("ix_message_active_due", "stage_due_at",
+    # The deadline sweep: active messages by state and deadline (migration 0201).
+    __table_args__ = (Index("ix_message_sweep", "deadline_state", "stage_due_at",
                             postgresql_where=text(_ACTIVE), sqlite_where=text(_ACTIVE)),)
 
 
