@@ -106,7 +106,7 @@ class MemoryDirectory:
     def route(self, category_id):
         by_id = {v: k for k, v in CATEGORIES.items()}
         key = ROUTES.get(by_id.get(category_id))
-        return ORGS[key] if key else None
+        return ORGS[key] if key and self.orgs[ORGS[key]].is_active else None
 
     def has_repeat(self, message_id):
         return any(m.repeated_of_id == message_id for m in self.messages.values())
@@ -115,9 +115,9 @@ class MemoryDirectory:
         return ApprovalStep(**fields)
 
     # --- the world --------------------------------------------------------------
-    def deactivate(self, org_key: str) -> None:
+    def deactivate(self, org_key: str, active: bool = False) -> None:
         info = self.orgs[ORGS[org_key]]
-        self.orgs[info.id] = OrgInfo(info.id, info.root_id, info.regulation, False, info.name)
+        self.orgs[info.id] = OrgInfo(info.id, info.root_id, info.regulation, active, info.name)
 
     def actor(self, login: str | None) -> Actor:
         if login is None:
@@ -167,11 +167,12 @@ class MemoryWorld:
     def act(self, login: str | None, message: Message, action: Action, **params) -> wf.Outcome:
         """Apply one action as the service would: record the outcome, keep new steps and messages."""
         outcome = wf.apply(action, self.ctx.actor(login), message, self.steps(message), params, self.ctx)
+        # The service creates the repeated message in the same transaction: it is part of the action.
+        repeat = wf.submit(outcome.new_message, self.ctx) if outcome.new_message is not None else None
         self.steps(message).extend(outcome.new_steps)
         self.history(message).append(outcome)
-        if outcome.new_message is not None:
-            initial, first = wf.submit(outcome.new_message, self.ctx)
-            outcome.details["repeat_id"] = self._store(initial, first).id
+        if repeat is not None:
+            outcome.details["repeat_id"] = self._store(*repeat).id
         return outcome
 
     def answer_params(self, *, approver="a.approver", agreeing=(), result="resolved", **extra) -> dict:

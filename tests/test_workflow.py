@@ -628,6 +628,17 @@ def test_repeated_message_of_a_transferred_message_goes_to_the_answering_organiz
     assert w.ctx.messages[outcome.details["repeat_id"]].organization_id == ORGS["B"]
 
 
+def test_repeated_message_when_the_answering_organization_was_closed(w):
+    # The ministry of housing answered and was closed since: the repeat is routed anew, not refused.
+    message = w.message(Stage.ANSWERED, rating=1, org="B", sub="heating")
+    w.ctx.deactivate("B")
+    outcome = w.act("citizen", message, Action.REPEAT, text="Отопления так и нет")
+    repeat = w.ctx.messages[outcome.details["repeat_id"]]
+    # Housing is routed to B only, so nobody can coordinate it yet: the moderator decides.
+    assert (repeat.stage, repeat.organization_id, repeat.is_repeated) == (Stage.MODERATION, None, True)
+    assert repeat.category_id == message.category_id
+
+
 def test_repeated_message_needs_a_text(w):
     message = w.message(Stage.ANSWERED, rating=2)
     assert_refused(w, "citizen", message, Action.REPEAT, {"text": "  "}, Invalid)

@@ -439,15 +439,20 @@ def _rate(actor, message, steps, params, ctx, outcome):
 
 def _repeat(actor, message, steps, params, ctx, outcome):
     text = _text(params, "text", "Текст сообщения")
+    # The repeat goes back to the organization that answered. If it has been closed since,
+    # or the classifier has changed, `submit` routes it anew instead of refusing the applicant.
+    answering = ctx.org(message.organization_id)
+    classified = (message.subcategory_id is not None
+                  and ctx.category_of(message.subcategory_id) == message.category_id)
     outcome.new_message = {
         "text": text,
         "applicant_id": message.applicant_id,
         "address": message.address,
         "latitude": message.latitude,
         "longitude": message.longitude,
-        "category_id": message.category_id,
-        "subcategory_id": message.subcategory_id,
-        "organization_id": message.organization_id,
+        "category_id": message.category_id if classified else None,
+        "subcategory_id": message.subcategory_id if classified else None,
+        "organization_id": answering.id if answering and answering.is_active else None,
         "repeated_of_id": message.id,
     }
     return Stage.ANSWERED
@@ -497,7 +502,8 @@ def submit(fields: dict, ctx: Directory) -> tuple[dict, Outcome]:
     else:
         org_id = ctx.route(category_id)
     repeated_of_id = fields.get("repeated_of_id")
-    stage = Stage.COORDINATION if repeated_of_id else Stage.MODERATION
+    # A repeated message skips moderation, unless nobody is there to coordinate it.
+    stage = Stage.COORDINATION if repeated_of_id and org_id is not None else Stage.MODERATION
     accelerated = ctx.is_accelerated(subcategory_id, _jurisdiction(ctx, org_id))
     answer_due = ctx.deadlines.answer_due(ctx.now, accelerated)
     stage_due = min(ctx.deadlines.stage_due(stage, ctx.now, _jurisdiction(ctx, org_id)), answer_due)
