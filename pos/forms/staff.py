@@ -197,6 +197,14 @@ class RejectStepForm(ActionForm):
     comment = _comment("Причина отклонения", required=True)
 
 
+class ReminderForm(FlaskForm):
+    """The curator's «Напомнить»: not a workflow action, the stage stays."""
+    class Meta(_RussianMeta):
+        pass
+
+    text = _comment("Текст напоминания")
+
+
 class DelegateForm(ActionForm):
     head_id = SelectField("Руководитель", coerce=optional_int, validate_choice=False,
                           validators=[InputRequired("Выберите руководителя.")])

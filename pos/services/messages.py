@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
@@ -109,15 +110,16 @@ def submit_message(session: Session, env: Env, fields: dict, *, uploads: list[fi
     return message
 
 
-def _conflict_text(session: Session, message: Message) -> str:
+def _conflict_text(session: Session, env: Env, message: Message) -> str:
     last = session.exec(select(HistoryEntry).where(HistoryEntry.message_id == message.id)
                         .order_by(HistoryEntry.id.desc())).first()
     if last is None:
         return "Сообщение изменено другим пользователем. Карточка обновлена."
     who = session.get(User, last.actor_id).full_name if last.actor_id else "Система"
     what = wf.ACTION_PAST.get(last.action, last.action)
+    at = last.at.astimezone(ZoneInfo(env.timezone))
     return (f"Пока вы работали с карточкой, {who} выполнил(а) действие: «{what}» "
-            f"({last.at:%d.%m.%Y %H:%M} UTC). Ваше действие не выполнено; карточка обновлена, "
+            f"({at:%d.%m.%Y %H:%M}). Ваше действие не выполнено; карточка обновлена, "
             f"введённый текст сохранён в форме.")
 
 
@@ -134,7 +136,7 @@ def act(session: Session, env: Env, user: User | None, message_id: int, action: 
     if message is None:
         raise LookupError("Сообщение не найдено.")
     if expected_version is not None and int(expected_version) != message.version:
-        raise Conflict(_conflict_text(session, message))
+        raise Conflict(_conflict_text(session, env, message))
     ctx = directory(session, env)
     actor = actor_for(session, user) if user is not None else wf.SYSTEM
     steps = steps_of(session, message.id)
@@ -160,7 +162,7 @@ def act(session: Session, env: Env, user: User | None, message_id: int, action: 
         session.rollback()
         fresh = session.get(Message, message_id)
         session.refresh(fresh)
-        raise Conflict(_conflict_text(session, fresh)) from None
+        raise Conflict(_conflict_text(session, env, fresh)) from None
     except Exception:
         session.rollback()
         raise

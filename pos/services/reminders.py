@@ -24,6 +24,10 @@ def _curates(session: Session, actor, org_id: int | None) -> bool:
     return any(g.role == Role.CURATOR and g.organization_id in ancestors for g in actor.grants)
 
 
+def can_remind(session: Session, actor, message: Message) -> bool:
+    return message.stage in ACTIVE_STAGES and _curates(session, actor, message.organization_id)
+
+
 def remind(session: Session, curator: User, message_id: int, text: str = "") -> HistoryEntry:
     message = session.get(Message, message_id)
     if message is None:

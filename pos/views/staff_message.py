@@ -7,9 +7,9 @@ from sqlmodel import select
 
 from pos import workflow as wf
 from pos.auth import current_actor, staff_required
-from pos.forms.staff import FORMS, ActionForm, AnswerForm
+from pos.forms.staff import FORMS, ActionForm, AnswerForm, ReminderForm
 from pos.models import Applicant, ApprovalStep, Attachment, HistoryEntry, Message, User
-from pos.services import choices, files, inbox as inbox_service, messages
+from pos.services import choices, files, inbox as inbox_service, messages, reminders
 from pos.views.staff import bp, policy, targeted
 from pos.web import db, env
 from pos.workflow import Action, Stage
@@ -103,7 +103,7 @@ def _names(ids) -> dict[int, str]:
 
 
 def card_context(message: Message, *, posted: tuple[Action, ActionForm] | None = None, conflict: str | None = None,
-                 notice: str | None = None) -> dict:
+                 notice: str | None = None, posted_reminder: ReminderForm | None = None) -> dict:
     session = db()
     actor = current_actor()
     steps = messages.steps_of(session, message.id)
@@ -140,7 +140,10 @@ def card_context(message: Message, *, posted: tuple[Action, ActionForm] | None =
     pol = ctx.deadlines
     rounds = [s for s in steps if s.round == message.chain_round] if message.chain_round else []
     current = wf.current_step(message, steps)
+    remind_form = (posted_reminder or ReminderForm(prefix="remind")) \
+        if reminders.can_remind(session, actor, message) else None
     return dict(message=message, forms=forms, kept=kept, conflict=conflict, notice=notice, history=history,
+                remind_form=remind_form,
                 names=names, applicant_users=applicant_users, show_author=show_author, author=author,
                 attachments=attachments, chain=rounds, current_step=current,
                 deadline_state=inbox_service.deadline_state(message, now, pol.due_soon_limit(now)),
@@ -217,6 +220,24 @@ def act(message_id: int, action: str):
     return redirect(_back() or url_for("staff.inbox"), 303)
 
 
+@bp.post("/messages/<int:message_id>/remind")
+@staff_required
+def remind(message_id: int):
+    message = _message_or_404(message_id)
+    form = ReminderForm(prefix="remind")
+    if not form.validate():
+        return _render(message, 422, posted_reminder=form)
+    try:
+        reminders.remind(db(), current_user, message.id, form.text.data or "")
+    except wf.NotAllowed as exc:
+        abort(403, str(exc))
+    done_text = "Напоминание отправлено."
+    if targeted("card"):
+        return _render(db().get(Message, message_id), notice=done_text)
+    flash(done_text, "success")
+    return redirect(url_for("staff.message", message_id=message_id, back=_back()), 303)
+
+
 def _int(value):
     try:
         return int(value)
@@ -259,7 +280,7 @@ def attachment(attachment_id: int):
 # --- words for the templates ------------------------------------------------------------
 
 STEP_STATUS = {"pending": "ожидает", "agreed": "согласовано", "approved": "утверждено", "rejected": "отклонено"}
-PAST_EXTRA = {"deadlines_recomputed": "Сроки пересчитаны"}
+PAST_EXTRA = {"deadlines_recomputed": "Сроки пересчитаны", reminders.REMINDER: "Напоминание куратора"}
 
 
 def history_details(entry: HistoryEntry, names: dict[int, str]) -> list[str]:
@@ -304,6 +325,10 @@ def history_details(entry: HistoryEntry, names: dict[int, str]) -> list[str]:
                      f"{_moment(d['answer_due']['from'])} → {_moment(d['answer_due']['to'])}")
     if d.get("comment"):
         lines.append(f"Комментарий: «{d['comment']}»")
+    if entry.action == reminders.REMINDER:
+        lines.append(f"Кому: {names.get(d['user_id'], '—')}" if d.get("user_id") else "Кому: все координаторы")
+        if d.get("text"):
+            lines.append(f"Текст: «{d['text']}»")
     return lines
 
 
