@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, select
 
@@ -145,6 +146,9 @@ def act(session: Session, env: Env, user: User | None, message_id: int, action: 
         raise wf.Invalid("К этому действию нельзя приложить документы.", "files")
     try:
         outcome = wf.apply(action, actor, message, steps, params or {}, ctx)
+        # Every action bumps the version, even one that leaves the row as it was (a repeated
+        # message): a concurrent action then fails its version check instead of doubling up.
+        flag_modified(message, "stage")
         for step in outcome.new_steps:
             session.add(step)
         entry = _history(session, message, outcome, actor.user_id, ctx.now)

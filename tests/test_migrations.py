@@ -1,0 +1,83 @@
+"""One migration history for SQLite and PostgreSQL: it upgrades, matches the models, and downgrades.
+
+Also home of `empty_database` / `fresh_database`: a database of a test's own whose commits are
+real (two sessions, the CLI, the seed). On SQLite it is a new file; on PostgreSQL a schema of
+its own inside the test database, dropped afterwards, so no other database is ever touched.
+"""
+from __future__ import annotations
+
+import uuid
+from urllib.parse import quote
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import inspect, text
+from sqlmodel import SQLModel
+
+import pos.models  # noqa: F401  (registers every table)
+from pos import migrate
+from pos.db import make_engine
+
+
+@pytest.fixture
+def empty_database(tmp_path, database_url, engine):
+    """The URL of an empty database of this test's own, not migrated."""
+    if database_url.startswith("sqlite"):
+        url = f"sqlite:///{tmp_path / 'fresh.db'}"
+        yield url
+        make_engine(url).dispose()
+        return
+    schema = f"fresh_{uuid.uuid4().hex[:10]}"
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = f"{database_url}?options={quote(f'-csearch_path={schema}')}"
+    yield url
+    make_engine(url).dispose()
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+
+
+@pytest.fixture
+def fresh_database(empty_database):
+    """An empty database of this test's own, migrated to the heads."""
+    migrate.upgrade(empty_database)
+    return empty_database
+
+
+def _differences(url: str) -> list:
+    with make_engine(url).connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        return compare_metadata(context, SQLModel.metadata)
+
+
+def _tables(url: str) -> set[str]:
+    with make_engine(url).connect() as conn:
+        return set(inspect(conn).get_table_names())
+
+
+def test_upgrade_to_heads_matches_the_models(empty_database):
+    migrate.upgrade(empty_database)
+    assert _tables(empty_database) >= set(SQLModel.metadata.tables)
+    assert _differences(empty_database) == []
+    heads = set(ScriptDirectory.from_config(migrate.alembic_config(empty_database)).get_heads())
+    with make_engine(empty_database).connect() as conn:
+        assert set(MigrationContext.configure(conn).get_current_heads()) == heads
+
+
+def test_downgrade_to_base_and_up_again(empty_database):
+    migrate.upgrade(empty_database)
+    migrate.downgrade(empty_database, "base")
+    assert _tables(empty_database) <= {"alembic_version"}
+    migrate.upgrade(empty_database)
+    assert _differences(empty_database) == []
+
+
+def test_the_fresh_database_is_apart_from_the_test_database(fresh_database, database_url, engine):
+    # The fixture's commits must never land in the database the rolled-back tests use.
+    assert fresh_database != database_url
+    with make_engine(fresh_database).begin() as conn:
+        conn.execute(text("INSERT INTO category (name, is_active) VALUES ('Только здесь', true)"))
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM category WHERE name = 'Только здесь'")).scalar() == 0
