@@ -7,6 +7,9 @@ its own inside the test database, dropped afterwards, so no other database is ev
 from __future__ import annotations
 
 import uuid
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
 from urllib.parse import quote
 
 import pytest
@@ -21,11 +24,11 @@ from pos import migrate
 from pos.db import make_engine
 
 
-@pytest.fixture
-def empty_database(tmp_path, database_url, engine):
-    """The URL of an empty database of this test's own, not migrated."""
+@contextmanager
+def own_database(database_url: str, engine, directory: Path) -> Iterator[str]:
+    """The URL of an empty database of one's own, not migrated; removed on the way out."""
     if database_url.startswith("sqlite"):
-        url = f"sqlite:///{tmp_path / 'fresh.db'}"
+        url = f"sqlite:///{directory / f'own-{uuid.uuid4().hex[:8]}.db'}"
         yield url
         make_engine(url).dispose()
         return
@@ -33,10 +36,19 @@ def empty_database(tmp_path, database_url, engine):
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     url = f"{database_url}?options={quote(f'-csearch_path={schema}')}"
-    yield url
-    make_engine(url).dispose()
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    try:
+        yield url
+    finally:
+        make_engine(url).dispose()
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+
+
+@pytest.fixture
+def empty_database(tmp_path, database_url, engine):
+    """The URL of an empty database of this test's own, not migrated."""
+    with own_database(database_url, engine, tmp_path) as url:
+        yield url
 
 
 @pytest.fixture
