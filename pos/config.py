@@ -32,6 +32,8 @@ class Config:
     SMTP_CA_FILE = os.environ.get("SMTP_CA_FILE", "")  # a private CA for the server's certificate
     MAIL_FROM = os.environ.get("MAIL_FROM", "ПОС <noreply@pos.local>")
     PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000")
+    # Which sites may frame the embeddable form (CSP frame-ancestors): "*" or a list of origins.
+    EMBED_FRAME_ANCESTORS = os.environ.get("EMBED_FRAME_ANCESTORS", "*")
     # Background work (RQ). Queue names carry a prefix, so installations (and tests) can share a Redis.
     QUEUE_NAMESPACE = os.environ.get("POS_QUEUE_NAMESPACE", "pos")
     TICK_SECONDS = float(os.environ.get("POS_TICK_SECONDS", "5"))  # the outbox relay's period

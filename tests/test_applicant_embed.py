@@ -28,6 +28,13 @@ def test_embed_page_may_be_framed_and_loads_no_script(csrf_app, world):
     assert "Set-Cookie" not in response.headers
 
 
+def test_the_operator_may_limit_who_frames_the_form(csrf_app, world):
+    csrf_app.config["EMBED_FRAME_ANCESTORS"] = "https://tynda.example"
+    response = csrf_app.test_client().get(f"/embed/{world.org['C'].id}")
+    assert "frame-ancestors https://tynda.example;" in response.headers["Content-Security-Policy"]
+    assert "X-Frame-Options" not in response.headers
+
+
 def test_other_pages_still_refuse_framing(csrf_app):
     assert csrf_app.test_client().get("/login").headers["X-Frame-Options"] == "SAMEORIGIN"
 

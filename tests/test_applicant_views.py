@@ -139,6 +139,17 @@ def test_bad_message_gets_a_clear_error_and_writes_nothing(app, session, world, 
     assert counts(session) == before
 
 
+def test_control_characters_never_reach_the_database(app, session, world):
+    c = signed_in(app, "citizen")
+    response = c.post("/my/messages/new", data={"text": "Нуль\x00 в тексте", "address": "ул.\x00 Мира, 1"})
+    assert response.status_code == 303
+    message = session.exec(select(Message).where(Message.text == "Нуль в тексте")).one()
+    assert message.address == "ул. Мира, 1"
+    response = app.test_client().post("/register", data={**REGISTRATION, "full_name": "Сидоров\x00 Пётр"})
+    assert response.status_code == 303
+    assert session.exec(select(Applicant).where(Applicant.full_name == "Сидоров Пётр")).one()
+
+
 def test_subcategory_of_another_category_is_refused(app, session, world):
     c = signed_in(app, "citizen")
     before = counts(session)

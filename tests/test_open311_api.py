@@ -240,6 +240,22 @@ def test_rejected_request_is_closed_with_the_reason_and_its_text_withheld(client
     assert row["description"] == ""
 
 
+def test_xml_stays_well_formed_with_control_characters_in_the_text(client, world):
+    message = world.message(Stage.COORDINATION, text="Яма\x0b у\x1f дома")  # written past the web's cleaning
+    root = xml(client.get(f"{BASE}/requests/{quote(message.number)}.xml"))
+    assert root.findtext("request/description") == "Яма у дома"
+    assert client.get(f"{BASE}/requests/{quote(message.number)}.json").get_json()[0]["description"] == "Яма\x0b у\x1f дома"
+
+
+def test_control_characters_are_dropped_on_the_way_in(client, session, post):
+    number = _number(post(description="Яма\x00 у\x07 дома", address_string="ул.\x00 Мира", first_name="Ан\x00на",
+                          email="anna\x00@example.ru"))
+    message = session.exec(select(Message).where(Message.number == number)).one()
+    assert (message.text, message.address) == ("Яма у дома", "ул. Мира")
+    author = session.get(Applicant, message.applicant_id)
+    assert (author.full_name, author.email) == ("Анна", "anna@example.ru")
+
+
 def test_postponed_request_is_open_with_its_date(client, world):
     message = world.message(Stage.POSTPONED)
     (row,) = client.get(f"{BASE}/requests/{quote(message.number)}.json").get_json()

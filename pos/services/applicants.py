@@ -43,6 +43,7 @@ MAX_ADDRESS = 500
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 _INN_WEIGHTS = (2, 4, 10, 3, 5, 9, 4, 6, 8)
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 # --- checks -------------------------------------------------------------------------
@@ -62,8 +63,13 @@ def ogrn_is_valid(ogrn: str) -> bool:
     return int(ogrn[:12]) % 11 % 10 == int(ogrn[12])
 
 
+def plain(value) -> str:
+    """Text without control characters (PostgreSQL refuses NUL; none of them belongs in a message)."""
+    return _CONTROL.sub("", str(value or ""))
+
+
 def _clean(value) -> str:
-    return " ".join(str(value or "").split())
+    return " ".join(plain(value).split())
 
 
 def _name(value, field: str, label: str, *, required: bool = True) -> str:
@@ -76,7 +82,7 @@ def _name(value, field: str, label: str, *, required: bool = True) -> str:
 
 
 def normalize_email(value, field: str = "email", *, required: bool = True) -> str:
-    value = (value or "").strip().lower()
+    value = plain(value).strip().lower()
     if not value:
         if required:
             raise Invalid("Укажите адрес электронной почты.", field)
@@ -87,7 +93,7 @@ def normalize_email(value, field: str = "email", *, required: bool = True) -> st
 
 
 def normalize_phone(value, field: str = "phone", *, required: bool = True) -> str:
-    raw = (value or "").strip()
+    raw = plain(value).strip()
     if not raw:
         if required:
             raise Invalid("Укажите номер телефона.", field)
@@ -243,7 +249,7 @@ def message_fields(data: Mapping, *, require_location: bool = True) -> dict:
                       "longitude" if longitude is None else "latitude")
     if require_location and not address and latitude is None:
         raise Invalid("Укажите адрес, к которому относится сообщение.", "address")
-    fields = {"text": data.get("text") or "", "address": address, "latitude": latitude, "longitude": longitude}
+    fields = {"text": plain(data.get("text")), "address": address, "latitude": latitude, "longitude": longitude}
     for name in ("category_id", "subcategory_id", "organization_id"):
         value = data.get(name)
         if value not in (None, ""):

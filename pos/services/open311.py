@@ -279,7 +279,7 @@ def create_request(session: Session, env: Env, form: Mapping) -> list[dict]:
     if not (form.get("address_string") or "").strip() and not has_point:
         raise ApiError(400, "Укажите место: address_string или обе координаты lat и long.")
     media = _media_line(form.get("media_url"))
-    description = (form.get("description") or "").strip()
+    description = applicants.plain(form.get("description")).strip()
     if len(description) + len(media) > MAX_TEXT:
         raise ApiError(400, f"description: текст длиннее {MAX_TEXT - len(media)} символов"
                             f"{' (с учётом media_url)' if media else ''}.")

@@ -174,7 +174,8 @@ def _author_action(message_id: int, action: wf.Action, form, params_of, forms_ke
 @applicant_required
 def rate(message_id: int):
     done, page = _author_action(message_id, wf.Action.RATE, RateForm(),
-                                lambda f: {"rating": f.rating.data, "comment": f.comment.data}, "rate_form")
+                                lambda f: {"rating": f.rating.data, "comment": applicants.plain(f.comment.data)},
+                                "rate_form")
     if done is None:
         return page
     flash("Спасибо! Ваша оценка учтена.", "success")
@@ -184,7 +185,7 @@ def rate(message_id: int):
 @bp.post("/my/messages/<int:message_id>/repeat")
 @applicant_required
 def repeat(message_id: int):
-    done, page = _author_action(message_id, wf.Action.REPEAT, RepeatForm(), lambda f: {"text": f.text.data},
+    done, page = _author_action(message_id, wf.Action.REPEAT, RepeatForm(), lambda f: {"text": applicants.plain(f.text.data)},
                                 "repeat_form")
     if done is None:
         return page

@@ -28,7 +28,7 @@ SENT_MAX_AGE = 24 * 3600
 def _frameable(response):
     # Any site may frame these pages (that is their purpose); web.py then leaves X-Frame-Options out.
     response.headers["Content-Security-Policy"] = (
-        f"frame-ancestors {current_app.config.get('EMBED_FRAME_ANCESTORS', '*')}; default-src 'self'; "
+        f"frame-ancestors {current_app.config['EMBED_FRAME_ANCESTORS']}; default-src 'self'; "
         "script-src 'none'; base-uri 'none'; form-action 'self'")
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 from functools import wraps
 from xml.etree.ElementTree import Element, SubElement, tostring
 
@@ -20,6 +21,8 @@ FORMAT = "<any(json, xml):format>"
 # XML element names for the items of a list.
 ITEMS = {"endpoints": "endpoint", "formats": "format", "attributes": "attribute", "values": "value",
          "services": "service", "service_requests": "request", "errors": "error"}
+# Characters XML 1.0 cannot carry (a pasted text may hold them): left out of the XML answers.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 HTTP_ERRORS = {
     404: "Нет такого ресурса. Адреса API оканчиваются на .json или .xml; описание — /open311/v2/openapi.json.",
     405: "Этот метод для этого ресурса не поддерживается.",
@@ -41,7 +44,7 @@ def _xml_into(parent: Element, tag: str, value) -> None:
     elif isinstance(value, bool):
         element.text = "true" if value else "false"
     elif value is not None:
-        element.text = str(value)
+        element.text = _NOT_XML.sub("", str(value))
 
 
 def to_xml(root: str, payload) -> bytes:
