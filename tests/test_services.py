@@ -134,6 +134,33 @@ def test_a_stale_version_is_a_conflict_that_says_who_did_what(session, env, worl
     assert world.reload(message).executor_id == world.uid("a.executor")
 
 
+def test_a_conflict_names_the_change_not_a_reminder_after_it(session, env, world):
+    from pos.services import reminders
+    message = world.message(Stage.COORDINATION)
+    seen = world.reload(message).version
+    world.act("a.coordinator", message, Action.ASSIGN_EXECUTOR, executor_id=world.uid("a.executor"))
+    reminders.remind(session, world.u("a.curator"), message.id, "Срок на исходе")
+    with pytest.raises(Conflict) as info:
+        act(session, env, world.u("a.coordinator"), message.id, Action.TAKE, {}, expected_version=seen)
+    assert "Сотрудник a.coordinator" in str(info.value) and "Назначен исполнитель" in str(info.value)
+
+
+def test_a_conflict_after_a_recomputation_says_so_in_words(session, env, world):
+    from pos.models import CalendarOverride
+    from pos.services.deadlines import recompute
+    message = world.message(Stage.EXECUTION)
+    seen = world.reload(message).version
+    day = world.reload(message).stage_entered_at.date()
+    for offset in range(1, 12):
+        session.add(CalendarOverride(day=day.fromordinal(day.toordinal() + offset), is_working=False))
+    session.commit()
+    assert recompute(session, env, [message.id]) == 1
+    with pytest.raises(Conflict) as info:
+        act(session, env, world.u("a.executor"), message.id, Action.PREPARE_ANSWER, world.answer_params(),
+            expected_version=seen)
+    assert "Система" in str(info.value) and "Сроки пересчитаны" in str(info.value)
+
+
 def test_the_current_version_is_no_conflict(session, env, world):
     message = world.message(Stage.COORDINATION)
     done = act(session, env, world.u("a.coordinator"), message.id, Action.TAKE, {},

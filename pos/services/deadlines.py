@@ -4,10 +4,8 @@ from __future__ import annotations
 from sqlmodel import Session, select
 
 from pos.models import HistoryEntry, Message
-from pos.services.messages import Env, directory
+from pos.services.messages import RECOMPUTED, Env, directory
 from pos.workflow import ACTIVE_STAGES, Action
-
-RECOMPUTED = "deadlines_recomputed"
 
 
 def _answer_base(session: Session, message: Message):

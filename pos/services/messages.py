@@ -111,13 +111,20 @@ def submit_message(session: Session, env: Env, fields: dict, *, uploads: list[fi
     return message
 
 
+RECOMPUTED = "deadlines_recomputed"  # the history action of pos.services.deadlines.recompute
+# History entries of what changes a message (and its version). Others, a curator's reminder
+# say, change nothing and must not be named as the change that caused a conflict.
+_CHANGES_PAST = {**{str(a): past for a, past in wf.ACTION_PAST.items()}, RECOMPUTED: "Сроки пересчитаны"}
+
+
 def _conflict_text(session: Session, env: Env, message: Message) -> str:
-    last = session.exec(select(HistoryEntry).where(HistoryEntry.message_id == message.id)
+    last = session.exec(select(HistoryEntry).where(HistoryEntry.message_id == message.id,
+                                                   HistoryEntry.action.in_(list(_CHANGES_PAST)))
                         .order_by(HistoryEntry.id.desc())).first()
     if last is None:
         return "Сообщение изменено другим пользователем. Карточка обновлена."
     who = session.get(User, last.actor_id).full_name if last.actor_id else "Система"
-    what = wf.ACTION_PAST.get(last.action, last.action)
+    what = _CHANGES_PAST[last.action]
     at = last.at.astimezone(ZoneInfo(env.timezone))
     return (f"Пока вы работали с карточкой, {who} выполнил(а) действие: «{what}» "
             f"({at:%d.%m.%Y %H:%M}). Ваше действие не выполнено; карточка обновлена, "
