@@ -1,5 +1,5 @@
 """Demo applicants and messages in every stage, walked there through the real services."""
-from datetime import date, datetime, timedelta
+from datetime import timedelta
 
 from sqlmodel import Session, select
 
@@ -161,7 +161,7 @@ def load(session: Session, env: Env, categories, orgs) -> int:
          answer_text="Асфальтирование двора включено в программу благоустройства, работы начнутся с наступлением "
                      "положительных температур.", executor_position="Ведущий специалист отдела благоустройства",
          executor_name="Никитина Анна Павловна", approver_id=w.user("zhkh.minister").id,
-         postponed_until=(date.today() + timedelta(days=60)).isoformat())
+         postponed_until=(w.now.date() + timedelta(days=60)).isoformat())
     w.do(m, 3, "zhkh.minister", Action.APPROVE)
     count += 1
 

@@ -233,3 +233,17 @@ def test_recompute_deadlines_command(app, fresh_database, env):
 
 def test_db_upgrade_command(app):
     assert "обновлена" in run(app, "db-upgrade").output
+
+
+def test_seed_follows_the_platform_clock(fresh_database, env):
+    # End-to-end runs seed under a moved clock (POS_CLOCK_FILE): nothing may read the machine's date.
+    import seed
+    from datetime import datetime, timedelta, timezone
+    moved = datetime(2031, 3, 3, 2, 0, tzinfo=timezone.utc)
+    with clock.frozen(moved), Session(make_engine(fresh_database), expire_on_commit=False) as session:
+        seed.load_demo(session, env)
+        messages = session.exec(select(Message)).all()
+    assert {m.stage for m in messages} == set(Stage)
+    assert all(moved - timedelta(days=41) < m.received_at <= moved for m in messages)
+    postponed = [m for m in messages if m.stage == Stage.POSTPONED]
+    assert postponed and all(m.postponed_until > moved.date() for m in postponed)

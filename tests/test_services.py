@@ -15,7 +15,7 @@ from pos.db import make_engine
 from pos.models import ApprovalStep, HistoryEntry, Message, OutboxEvent, User
 from pos.services import accounts, outbox
 from pos.services.directory import DbDirectory, actor_for, load_policy
-from pos.services.messages import Conflict, act, submit_message
+from pos.services.messages import Conflict, act
 from pos.workflow import Action, Invalid, NotAllowed, Role, Stage
 from tests.factories import World
 from tests.test_migrations import empty_database, fresh_database  # noqa: F401  (fixtures)
