@@ -237,6 +237,20 @@ def test_postponement_events(session, env, world):
 
 # --- the directory -------------------------------------------------------------------------
 
+def test_category_limited_heads_and_the_city_regulation_from_the_database(session, world):
+    roads = world.message(Stage.APPROVAL, sub="pothole")
+    with pytest.raises(Invalid, match="данной категории"):
+        world.act("a.approver", roads, Action.DELEGATE_APPROVAL, head_id=world.uid("a.head_housing"))
+    housing = world.message(Stage.APPROVAL, sub="heating")
+    world.act("a.approver", housing, Action.DELEGATE_APPROVAL, head_id=world.uid("a.head_housing"))
+    world.act("a.head_housing", housing, Action.APPROVE)
+    assert world.reload(housing).stage == Stage.ANSWERED
+    # Decree 608 of the city: no delegation, read from the jurisdiction's root.
+    city = world.message(Stage.APPROVAL, org="city", sub="sport_ticket")
+    with pytest.raises(NotAllowed, match="Положение"):
+        world.act("city.head", city, Action.DELEGATE_APPROVAL, head_id=world.uid("city.head2"))
+
+
 def test_the_directory_answers_from_the_database(session, env, world):
     ctx = DbDirectory(session, world.reload(world.submit()).received_at, load_policy(session, env.timezone))
     region, city = world.org["region"].id, world.org["city"].id
