@@ -44,8 +44,11 @@ class Ticker:
 
     def enqueue_periodic(self, conn) -> None:
         q = queue.queue(self.cfg, queue.DEFAULT, conn)
-        q.enqueue_call("jobs.sweep.run", timeout=3600, result_ttl=3600, description="deadline sweep")
-        q.enqueue_call("jobs.postponed.run", timeout=3600, result_ttl=3600, description="postponed messages back")
+        beat = int(time.time())
+        q.enqueue_call("jobs.sweep.run", timeout=3600, result_ttl=3600, description="deadline sweep",
+                       job_id=f"{self.ns}-sweep-{beat}")
+        q.enqueue_call("jobs.postponed.run", timeout=3600, result_ttl=3600, description="postponed messages back",
+                       job_id=f"{self.ns}-postponed-{beat}")
 
     def maybe_digest(self, conn) -> None:
         now = clock.now()
@@ -55,7 +58,8 @@ class Ticker:
         day = local.strftime("%d.%m.%Y")
         if conn.set(f"{self.ns}:digest:{local.date().isoformat()}", "1", nx=True, ex=3 * 24 * 3600):
             queue.queue(self.cfg, queue.DEFAULT, conn).enqueue_call(
-                "jobs.digest.run", args=(now.isoformat(), day), timeout=3600, description=f"digest {day}")
+                "jobs.digest.run", args=(now.isoformat(), day), timeout=3600, description=f"digest {day}",
+                job_id=f"{self.ns}-digest-{local.date().isoformat()}")
 
     def run(self, stop: threading.Event) -> None:
         while not stop.is_set():

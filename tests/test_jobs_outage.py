@@ -26,7 +26,8 @@ def _count(session, model, *where) -> int:
 def test_redis_stopped_while_200_actions_are_taken(live_world, db_session, own_redis, fresh_db, smtp,
                                                    start_worker, tmp_path):
     world = live_world
-    cfg = job_config(fresh_db, own_redis.url, "outage", tmp_path, SMTP_HOST="127.0.0.1", SMTP_PORT=smtp.port)
+    cfg = job_config(fresh_db, own_redis.url, "outage", tmp_path, SMTP_HOST="127.0.0.1", SMTP_PORT=smtp.port,
+                     WORKER_PROCESSES=2)
     runtime.use(cfg)  # this process dispatches after each commit, as the web app does
     try:
         messages = [world.submit(org="A", text=f"Яма у дома {i}") for i in range(ACTIONS)]
