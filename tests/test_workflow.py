@@ -503,7 +503,7 @@ def test_rejecting_an_answer_returns_it_to_execution(w, action):
     w.act("a.executor", message, Action.PREPARE_ANSWER, **w.answer_params())
     assert message.chain_round == 2
     assert [(s.kind, s.status) for s in w.steps(message) if s.round == 1] == (
-        [("agree", "rejected"), ("approve", "pending")] if stage == Stage.AGREEMENT else [("approve", "rejected")])
+        [("agree", "rejected"), ("approve", "cancelled")] if stage == Stage.AGREEMENT else [("approve", "rejected")])
 
 
 @pytest.mark.parametrize("action", [Action.REJECT_AGREEMENT, Action.REJECT_APPROVAL])
@@ -665,3 +665,10 @@ def test_refusals_are_refused_errors():
 def test_what_each_person_is_offered_in_coordination(w, login, expected):
     message = w.message(Stage.COORDINATION)
     assert set(wf.allowed_actions(w.ctx.actor(login), message, w.steps(message), w.ctx)) == expected
+
+
+def test_rejection_cancels_the_places_after_it(w):
+    message = w.message(Stage.AGREEMENT, agreeing=("a.head1", "a.head2"))
+    w.act("a.head1", message, Action.REJECT_AGREEMENT, comment="Переделать")
+    statuses = [s.status for s in w.steps(message) if s.round == message.chain_round]
+    assert statuses == ["rejected", "cancelled", "cancelled"]

@@ -76,7 +76,7 @@ class ApprovalStep(SQLModel, table=True):
     head_id: int = Field(foreign_key="user.id", index=True)
     # The head who held this place before a «Передать право …».
     delegated_from_id: Optional[int] = Field(default=None, foreign_key="user.id")
-    status: str = Field(default="pending", max_length=16)  # pending | agreed | approved | rejected
+    status: str = Field(default="pending", max_length=16)  # pending | agreed | approved | rejected | cancelled
     decided_at: Optional[datetime] = None
     comment: str = Field(default="")
 

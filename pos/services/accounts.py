@@ -60,6 +60,8 @@ def grant(session: Session, user: User, role: str, organization_id: int | None =
     role = Role(role)
     if role not in PLATFORM_ROLES and organization_id is None:
         raise ValueError(f"Роль «{role}» выдаётся в организации: укажите организацию.")
+    if role in PLATFORM_ROLES and organization_id is not None:
+        raise ValueError(f"Роль «{role}» действует на всей платформе: организацию не указывают.")
     row = RoleGrant(user_id=user.id, role=role, organization_id=organization_id)
     session.add(row)
     session.flush()

@@ -143,7 +143,7 @@ def act(session: Session, env: Env, user: User | None, message_id: int, action: 
     message = session.get(Message, message_id)
     if message is None:
         raise LookupError("Сообщение не найдено.")
-    if expected_version is not None and int(expected_version) != message.version:
+    if expected_version is not None and str(expected_version) != str(message.version):
         raise Conflict(_conflict_text(session, env, message))
     ctx = directory(session, env)
     actor = actor_for(session, user) if user is not None else wf.SYSTEM

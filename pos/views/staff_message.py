@@ -279,7 +279,8 @@ def attachment(attachment_id: int):
 
 # --- words for the templates ------------------------------------------------------------
 
-STEP_STATUS = {"pending": "ожидает", "agreed": "согласовано", "approved": "утверждено", "rejected": "отклонено"}
+STEP_STATUS = {"pending": "ожидает", "agreed": "согласовано", "approved": "утверждено", "rejected": "отклонено",
+               "cancelled": "не потребовалось"}
 PAST_EXTRA = {"deadlines_recomputed": "Сроки пересчитаны", reminders.REMINDER: "Напоминание куратора"}
 
 

@@ -361,6 +361,10 @@ def _reject_step(actor, message, steps, params, ctx, outcome):
     comment = _text(params, "comment", "Причина отклонения", limit=MAX_COMMENT)
     step = current_step(message, steps)
     step.status, step.decided_at, step.comment = "rejected", ctx.now, comment
+    # The places after it will never get their turn in this round.
+    for later in current_steps(message, steps):
+        if later.status == "pending":
+            later.status = "cancelled"
     return _back_from_chain(message, outcome, comment)
 
 
