@@ -12,19 +12,21 @@ from pos.workflow import Action
 CONSENT_VERSION = "2026-01"
 
 
+DEMO_APPLICANTS = {
+    "citizen": dict(kind="citizen", full_name="Иванов Иван Иванович", email="citizen@example.ru",
+                    phone="+79140000001"),
+    "citizen2": dict(kind="citizen", full_name="Петрова Анна Сергеевна", email="citizen2@example.ru",
+                     phone="+79140000002"),
+    "company": dict(kind="legal", full_name="Смирнов Олег Петрович", org_name="ООО «Тындинский хлебозавод»",
+                    inn="2808001231", ogrn="1022800000002", contact_person="Смирнов Олег Петрович",
+                    email="company@example.ru", phone="+74165600000"),
+}
+
+
 def _applicants(session: Session) -> dict[str, Applicant]:
     now = clock.now()
-    people = {
-        "citizen": dict(kind="citizen", full_name="Иванов Иван Иванович", email="citizen@example.ru",
-                        phone="+79140000001"),
-        "citizen2": dict(kind="citizen", full_name="Петрова Анна Сергеевна", email="citizen2@example.ru",
-                         phone="+79140000002"),
-        "company": dict(kind="legal", full_name="Смирнов Олег Петрович", org_name="ООО «Тындинский хлебозавод»",
-                        inn="2808001230", ogrn="1022800000000", contact_person="Смирнов Олег Петрович",
-                        email="company@example.ru", phone="+74165600000"),
-    }
     result = {}
-    for login, profile in people.items():
+    for login, profile in DEMO_APPLICANTS.items():
         user = create_user(session, login, "demo", profile["full_name"], email=profile["email"],
                            phone=profile["phone"], is_staff=False)
         applicant = Applicant(user_id=user.id, consent_at=now, consent_version=CONSENT_VERSION, created_at=now,

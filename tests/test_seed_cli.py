@@ -247,3 +247,10 @@ def test_seed_follows_the_platform_clock(fresh_database, env):
     assert all(moved - timedelta(days=41) < m.received_at <= moved for m in messages)
     postponed = [m for m in messages if m.stage == Stage.POSTPONED]
     assert postponed and all(m.postponed_until > moved.date() for m in postponed)
+
+
+def test_demo_legal_entity_has_valid_registry_numbers():
+    from pos.services.applicants import inn_is_valid, ogrn_is_valid
+    from seed.messages import DEMO_APPLICANTS
+    company = DEMO_APPLICANTS["company"]
+    assert inn_is_valid(company["inn"]) and ogrn_is_valid(company["ogrn"])

@@ -672,3 +672,9 @@ def test_rejection_cancels_the_places_after_it(w):
     w.act("a.head1", message, Action.REJECT_AGREEMENT, comment="Переделать")
     statuses = [s.status for s in w.steps(message) if s.round == message.chain_round]
     assert statuses == ["rejected", "cancelled", "cancelled"]
+
+
+def test_control_characters_are_dropped_from_typed_text(w):
+    message = w.message(Stage.AGREEMENT, agreeing=("a.head1",))
+    outcome = w.act("a.head1", message, Action.REJECT_AGREEMENT, comment="Уточните\x00 сроки\nи адрес\x07")
+    assert outcome.details["comment"] == "Уточните сроки\nи адрес"

@@ -1,6 +1,7 @@
 """Applying an action: validate the parameters, then change the message and say what changed."""
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from typing import Callable, Iterable
 
@@ -11,8 +12,12 @@ from pos.workflow.vocabulary import (ACTIVE_STAGES, MAX_COMMENT, MAX_TEXT, REJEC
 
 # --- helpers for parameters ----------------------------------------------------
 
+# Control characters have no place in a message (and PostgreSQL refuses NUL); line breaks and tabs stay.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def _text(params: dict, name: str, label: str, *, required: bool = True, limit: int = MAX_TEXT) -> str:
-    value = (params.get(name) or "").strip()
+    value = _CONTROL.sub("", str(params.get(name) or "")).strip()
     if required and not value:
         raise Invalid(f"Заполните поле «{label}».", name)
     if len(value) > limit:
@@ -336,7 +341,7 @@ def _return(actor, message, steps, params, ctx, outcome):
 
 
 def _edit_answer(message, params, outcome) -> None:
-    text = (params.get("answer_text") or "").strip()
+    text = _CONTROL.sub("", str(params.get("answer_text") or "")).strip()
     if not text or message.chain_purpose != "answer":
         return
     if len(text) > MAX_TEXT:
