@@ -157,8 +157,10 @@ def enqueue_outbox(config: Mapping, connection: redis.Redis, rows: Iterable[tupl
     held = []
     for outbox_id, kind in rows:
         job_id = outbox_job_id(config, outbox_id)
+        # ttl: a job nobody takes within a day is dropped from Redis; the row is still in the outbox,
+        # and the relay hands it out again.
         options = dict(args=(outbox_id,), job_id=job_id, unique=True, timeout=int(config["JOB_TIMEOUT"]),
-                       result_ttl=3600, failure_ttl=30 * 24 * 3600,
+                       ttl=24 * 3600, result_ttl=3600, failure_ttl=30 * 24 * 3600,
                        retry=Retry(max=len(intervals), interval=intervals) if intervals else None,
                        on_failure=Callback(OUTBOX_FAILURE_CALLBACK), description=f"{kind} outbox #{outbox_id}")
         for _attempt in range(2):
