@@ -93,3 +93,10 @@ def test_the_fresh_database_is_apart_from_the_test_database(fresh_database, data
         conn.execute(text("INSERT INTO category (name, is_active) VALUES ('Только здесь', true)"))
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM category WHERE name = 'Только здесь'")).scalar() == 0
+
+
+def test_the_history_has_one_head():
+    """Branches (parallel work) are merged, so `alembic upgrade head` works too."""
+    from alembic.script import ScriptDirectory
+    from pos.migrate import alembic_config
+    assert len(ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads()) == 1
