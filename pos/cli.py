@@ -111,6 +111,38 @@ def register_cli(app: Flask) -> None:
             changed = recompute(session, _env(), ids)
         click.echo(f"Сроки пересчитаны, изменено сообщений: {changed}.")
 
+    @app.cli.command("set-stage-deadline")
+    @click.option("--stage", required=True,
+                  type=click.Choice(["moderation", "coordination", "execution", "agreement", "approval"]))
+    @click.option("--amount", required=True, type=int)
+    @click.option("--unit", required=True, type=click.Choice(["working_hours", "working_days"]))
+    @click.option("--jurisdiction", "jurisdiction_id", type=int, help="Root organization id; empty: the default.")
+    def set_stage_deadline(stage, amount, unit, jurisdiction_id):
+        """Set how long a stage may take; active messages are recomputed (and it is recorded)."""
+        from pos.services.deadlines import set_stage_rule
+        with _session() as session:
+            try:
+                changed = set_stage_rule(session, _env(), stage, amount, unit, jurisdiction_id)
+            except ValueError as exc:
+                raise click.ClickException(str(exc)) from None
+        click.echo(f"Срок этапа сохранён, пересчитано сообщений: {changed}.")
+
+    @app.cli.command("calendar-day")
+    @click.argument("day", type=click.DateTime(formats=["%Y-%m-%d", "%d.%m.%Y"]))
+    @click.option("--working", "mode", flag_value="working", help="A working day (e.g. a transferred Saturday).")
+    @click.option("--day-off", "mode", flag_value="day_off", help="A day off (e.g. a regional holiday).")
+    @click.option("--reset", "mode", flag_value="reset", help="Back to the production calendar.")
+    @click.option("--note", default="")
+    def calendar_day(day, mode, note):
+        """Correct the production calendar for one day; active messages are recomputed."""
+        from pos.services.deadlines import set_calendar_day
+        if mode is None:
+            raise click.ClickException("Укажите --working, --day-off или --reset.")
+        is_working = {"working": True, "day_off": False, "reset": None}[mode]
+        with _session() as session:
+            changed = set_calendar_day(session, _env(), day.date(), is_working, note)
+        click.echo(f"Календарь изменён, пересчитано сообщений: {changed}.")
+
     @app.cli.command("outbox-retry")
     @click.argument("outbox_ids", type=int, nargs=-1)
     @click.option("--all", "retry_all", is_flag=True, help="Retry every failed row.")

@@ -1,16 +1,7 @@
 """One migration history for SQLite and PostgreSQL: it upgrades, matches the models, and downgrades.
-
-Also home of `empty_database` / `fresh_database`: a database of a test's own whose commits are
-real (two sessions, the CLI, the seed). On SQLite it is a new file; on PostgreSQL a schema of
-its own inside the test database, dropped afterwards, so no other database is ever touched.
 """
 from __future__ import annotations
 
-import uuid
-from contextlib import contextmanager
-from pathlib import Path
-from typing import Iterator
-from urllib.parse import quote
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -22,40 +13,6 @@ from sqlmodel import SQLModel
 import pos.models  # noqa: F401  (registers every table)
 from pos import migrate
 from pos.db import make_engine
-
-
-@contextmanager
-def own_database(database_url: str, engine, directory: Path) -> Iterator[str]:
-    """The URL of an empty database of one's own, not migrated; removed on the way out."""
-    if database_url.startswith("sqlite"):
-        url = f"sqlite:///{directory / f'own-{uuid.uuid4().hex[:8]}.db'}"
-        yield url
-        make_engine(url).dispose()
-        return
-    schema = f"fresh_{uuid.uuid4().hex[:10]}"
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = f"{database_url}?options={quote(f'-csearch_path={schema}')}"
-    try:
-        yield url
-    finally:
-        make_engine(url).dispose()
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-
-
-@pytest.fixture
-def empty_database(tmp_path, database_url, engine):
-    """The URL of an empty database of this test's own, not migrated."""
-    with own_database(database_url, engine, tmp_path) as url:
-        yield url
-
-
-@pytest.fixture
-def fresh_database(empty_database):
-    """An empty database of this test's own, migrated to the heads."""
-    migrate.upgrade(empty_database)
-    return empty_database
 
 
 def _differences(url: str) -> list:

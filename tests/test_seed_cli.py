@@ -17,7 +17,7 @@ from pos.models import (AcceleratedSubcategory, Category, HistoryEntry, Message,
                         RoleGrantCategory, Subcategory, User)
 from pos.services import outbox
 from pos.workflow import ACTIVE_STAGES, PLATFORM_ROLES, REGULATION_AMUR, REGULATION_TYNDA, Role, Stage
-from tests.test_migrations import empty_database, fresh_database, own_database  # noqa: F401  (fixtures)
+from tests.conftest import own_database
 
 APPENDICES = json.loads((Path(__file__).resolve().parent.parent / "seed" / "accelerated-subcategories.json")
                         .read_text(encoding="utf-8"))

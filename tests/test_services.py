@@ -18,7 +18,6 @@ from pos.services.directory import DbDirectory, actor_for, load_policy
 from pos.services.messages import Conflict, act
 from pos.workflow import Action, Invalid, NotAllowed, Role, Stage
 from tests.factories import World
-from tests.test_migrations import empty_database, fresh_database  # noqa: F401  (fixtures)
 
 
 def count(session: Session, model, message_id: int | None = None) -> int:

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
-from pos.models import HistoryEntry, Message
+from pos.deadlines import UNIT_LABELS
+from pos.models import CalendarOverride, HistoryEntry, Message, Organization, StageDeadline
 from pos.services.messages import RECOMPUTED, Env, directory
 from pos.workflow import ACTIVE_STAGES, Action
 
@@ -46,3 +47,40 @@ def recompute(session: Session, env: Env, message_ids: list[int] | None = None,
         changed += 1
     session.commit()
     return changed
+
+
+def set_stage_rule(session: Session, env: Env, stage: str, amount: int, unit: str,
+                   jurisdiction_id: int | None = None) -> int:
+    """The administrator sets how long a stage may take (in one jurisdiction, or by default); recomputes."""
+    if stage not in [s.value for s in ACTIVE_STAGES]:
+        raise ValueError(f"Неизвестный этап «{stage}».")
+    if unit not in UNIT_LABELS:
+        raise ValueError("Единица срока: working_hours (рабочие часы) или working_days (рабочие дни).")
+    if not 1 <= amount <= 1000:
+        raise ValueError("Срок этапа — целое число от 1 до 1000.")
+    if jurisdiction_id is not None:
+        org = session.get(Organization, jurisdiction_id)
+        if org is None or org.parent_id is not None:
+            raise ValueError("Укажите корневую организацию (юрисдикцию) или не указывайте никакую.")
+    row = session.exec(select(StageDeadline).where(StageDeadline.stage == stage,
+                                                   StageDeadline.jurisdiction_id == jurisdiction_id)).first()
+    row = row or StageDeadline(stage=stage, jurisdiction_id=jurisdiction_id, amount=amount, unit=unit)
+    row.amount, row.unit = amount, unit
+    session.add(row)
+    session.commit()
+    return recompute(session, env, reason=f"изменён срок этапа: {amount} {UNIT_LABELS[unit]}")
+
+
+def set_calendar_day(session: Session, env: Env, day, is_working: bool | None, note: str = "") -> int:
+    """A local correction of the production calendar (None removes it); recomputes."""
+    row = session.get(CalendarOverride, day)
+    if is_working is None:
+        if row is not None:
+            session.delete(row)
+    else:
+        row = row or CalendarOverride(day=day, is_working=is_working)
+        row.is_working, row.note = is_working, note
+        session.add(row)
+    session.commit()
+    what = "рабочий день" if is_working else ("выходной" if is_working is False else "по производственному календарю")
+    return recompute(session, env, reason=f"изменён календарь: {day:%d.%m.%Y} — {what}")
