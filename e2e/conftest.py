@@ -1,8 +1,10 @@
-"""End-to-end fixtures: the app on a free port over a fresh seeded database, Debian's Chromium,
-one sign-in per demo login reused through the browser's storage state."""
+"""End-to-end fixtures: the app and the worker on a free port over a fresh seeded database, their letters
+caught by an SMTP server on loopback, Debian's Chromium, one sign-in per demo login reused through the
+browser's storage state, and the platform's clock moved for the tests that ask for it (`move_clock`)."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -16,6 +18,7 @@ import pytest
 from sqlalchemy import text
 
 from pos.db import make_engine, normalize_url
+from tests.background import SmtpSink
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -28,6 +31,8 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if "/e2e/" in str(item.fspath):
             item.add_marker(pytest.mark.e2e)
+    # The server is shared: the tests that move its clock go last (stable sort: the rest keep their order).
+    items.sort(key=lambda item: "move_clock" in getattr(item, "fixturenames", ()))
 
 
 def _free_port() -> int:
@@ -54,7 +59,7 @@ def _fresh_database(tmp: Path) -> str:
 class Server:
     """The platform's processes for one test session, with their environment."""
 
-    def __init__(self, tmp: Path):
+    def __init__(self, tmp: Path, smtp_port: int):
         self.tmp = tmp
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -71,6 +76,13 @@ class Server:
             # Our own queues (a shared REDIS_URL may hold other runs' jobs) and a quick relay.
             "POS_QUEUE_NAMESPACE": f"pos-e2e-{self.port}",
             "POS_TICK_SECONDS": "0.5",
+            # Postponements and the deadline sweep every second: a moved clock shows at once.
+            "POS_SWEEP_SECONDS": "1",
+            # Every letter goes to the test's own SMTP server (the `mailbox` fixture).
+            "SMTP_HOST": "127.0.0.1",
+            "SMTP_PORT": str(smtp_port),
+            "SMTP_TLS": "",
+            "SMTP_USER": "",
         }
         self.procs: list[subprocess.Popen] = []
 
@@ -119,14 +131,58 @@ class Server:
                 os.killpg(proc.pid, signal.SIGKILL)
 
 
+class Mailbox(SmtpSink):
+    """The letters the platform sent in this session: `to` (envelope recipients), `subject` (decoded), `text`."""
+
+    def matching(self, to: str, subject=None, body=None) -> list[dict]:
+        """Letters to `to` whose subject and plain-text body match (a string: contained; a pattern: found)."""
+        def fits(value: str, wanted) -> bool:
+            if wanted is None:
+                return True
+            if isinstance(wanted, re.Pattern):
+                return bool(wanted.search(value))
+            return wanted in value
+        return [letter for letter in list(self.letters)
+                if to in letter["to"] and fits(letter["subject"], subject) and fits(letter["text"], body)]
+
+    def wait_for(self, to: str, subject=None, body=None, timeout: float = 20) -> dict:
+        """The first such letter, once it has come; AssertionError after `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        while not (found := self.matching(to, subject, body)):
+            if time.monotonic() > deadline:
+                theirs = [letter["subject"] for letter in list(self.letters) if to in letter["to"]]
+                raise AssertionError(f"no letter to {to} with subject {subject!r} and body {body!r} within "
+                                     f"{timeout} s; {len(self.letters)} letters in all, to {to}: {theirs}")
+            time.sleep(0.1)
+        return found[0]
+
+
 @pytest.fixture(scope="session")
-def server():
+def mailbox():
+    """The SMTP server on loopback the web app and the worker send to, for the whole session."""
+    box = Mailbox().start()
+    yield box
+    box.stop()
+
+
+@pytest.fixture(scope="session")
+def server(mailbox):
     tmp = Path(tempfile.mkdtemp(prefix="pos-e2e-"))
-    srv = Server(tmp)
+    srv = Server(tmp, mailbox.port)
     srv.start()
     srv.start_worker()
     yield srv
     srv.stop()
+
+
+@pytest.fixture
+def move_clock(server):
+    """`move_clock(moment)` sets the platform's clock; real time comes back after the test whatever happens.
+    The tests taking this fixture run after all the others (see `pytest_collection_modifyitems`)."""
+    try:
+        yield server.set_clock
+    finally:
+        server.set_clock(None)
 
 
 @pytest.fixture(scope="session")

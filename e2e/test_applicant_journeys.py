@@ -8,6 +8,7 @@ import json
 import re
 import struct
 import threading
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -24,6 +25,8 @@ from e2e.test_journeys import MINISTER, answer, done, form, open_message
 from pos.db import make_engine
 
 EXECUTOR = "Волков Сергей Николаевич, Главный специалист отдела ЖКХ"
+CITIZEN_EMAIL = "citizen@example.ru"  # the demo applicant `citizen` (seed/messages.py)
+TRANSPORT = "Министерство транспорта и дорожного хозяйства Амурской области"
 NUMBER = re.compile(r"ПОС-\d{4}-\d{6}")
 
 
@@ -161,7 +164,18 @@ def test_legal_entity_with_a_bad_inn_gets_a_clear_error(page: Page):
     expect(page.get_by_label("Наименование организации")).to_have_value("ООО «Амурский хлеб»")
 
 
-def test_redirect_notification_reaches_the_applicant(login_as):
+def reload_until(page: Page, url: str, locator, timeout: float = 20) -> None:
+    """Open `url` again and again until `locator` is there (the worker writes a moment after the action)."""
+    deadline = time.monotonic() + timeout
+    page.goto(url)
+    while not locator.count() and time.monotonic() < deadline:
+        page.wait_for_timeout(250)
+        page.goto(url)
+    expect(locator.first).to_be_visible()
+
+
+def test_redirect_notification_reaches_the_applicant(login_as, mailbox):
+    """The approved transfer tells the applicant twice: in the notification list and in a letter."""
     tag = uuid.uuid4().hex[:8]
     text = f"Разбит тротуар вдоль дороги на ул. Северной, 5 ({tag})"
     citizen = login_as("citizen")
@@ -176,20 +190,23 @@ def test_redirect_notification_reaches_the_applicant(login_as):
     f.get_by_label("Утверждающий руководитель").select_option(label=MINISTER)
     f.get_by_role("button", name="Перенаправить", exact=True).click()
     done(coordinator, "Перенаправить")
+    subject = f"Сообщение № {number} перенаправлено по компетенции"
     citizen.goto("/my/notifications")
-    expect(citizen.get_by_text(f"Сообщение № {number} перенаправлено по компетенции")).to_have_count(0)
+    expect(citizen.get_by_role("heading", name="Уведомления", exact=True)).to_be_visible()
+    expect(citizen.get_by_text(subject)).to_have_count(0)
+    assert mailbox.matching(CITIZEN_EMAIL, subject=subject) == []  # a transfer waiting for approval tells nobody
 
     press(login_as, "zhkh.minister", text, "Утвердить перенаправление", "Утвердить")
 
-    title = citizen.get_by_role("heading", name=f"Сообщение № {number} перенаправлено по компетенции")
-    for _ in range(60):  # the worker writes it a moment after the approval
-        citizen.goto("/my/notifications")
-        if title.count():
-            break
-        citizen.wait_for_timeout(500)
-    expect(title).to_be_visible()
+    title = citizen.get_by_role("heading", name=subject)
+    reload_until(citizen, "/my/notifications", title)
     notice = citizen.get_by_role("listitem").filter(has=title)
-    expect(notice).to_contain_text("Министерство транспорта и дорожного хозяйства Амурской области")
+    expect(notice).to_contain_text(TRANSPORT)
+    letter = mailbox.wait_for(CITIZEN_EMAIL, subject=subject)
+    assert letter["subject"] == subject  # Russian, decoded from its MIME encoding
+    assert f"Ваше сообщение № {number} от " in letter["text"]
+    assert f"перенаправлено для рассмотрения по компетенции в организацию «{TRANSPORT}»" in letter["text"]
+    assert len(mailbox.matching(CITIZEN_EMAIL, subject=subject)) == 1  # one approval, one letter
     expect(notice.get_by_text("новое")).to_be_visible()
     notice.get_by_role("link", name=f"Сообщение {number}").click()
     expect(citizen.get_by_text("Перенаправлено в Минтранс АО").first).to_be_visible()
