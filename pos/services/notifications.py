@@ -129,8 +129,10 @@ def context(session: Session, config: Mapping, kind: str, payload: Mapping, mess
             number=message.number or f"№{message.id}",
             received=_local(config, message.received_at, with_time=False),
             answer_due=_local(config, message.answer_due_at, with_time=False),
-            stage=STAGE_LABELS.get(message.stage, message.stage),
-            stage_due=_local(config, message.stage_due_at),
+            # The stage of the event, not of delivery time (a letter may go out after the message moved on).
+            stage=STAGE_LABELS.get(history.to_stage if history else message.stage, message.stage),
+            stage_due=_local(config, message.stage_due_at)
+            if history is None or history.to_stage == message.stage else "",
             org_name=_org_name(session, history.to_org_id if history else message.organization_id),
             excerpt=_excerpt(message.text),
             answer_text=message.answer_text,
