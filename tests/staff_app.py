@@ -6,40 +6,25 @@ the rolled-back `session` fixture: each test module gets a database of its own
 """
 from __future__ import annotations
 
-import os
 import re
 import tempfile
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
 from sqlmodel import Session, select
 
 from pos import create_app, migrate
-from pos.db import make_engine, normalize_url
+from pos.db import make_engine
 from pos.models import Message, Organization, Subcategory, Category, User
 from pos.services.messages import Env, act, submit_message
 from pos.workflow import Action
-
-
-def _database(tag: str) -> str:
-    url = os.environ.get("TEST_DATABASE_URL", "")
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
-    if not url:
-        return f"sqlite:///{Path(tempfile.mkdtemp(prefix='pos-views-')) / f'{tag}.db'}"
-    base, _, name = normalize_url(url).rpartition("/")
-    db_name = f"{name}_{tag}{worker}"
-    admin = make_engine(f"{base}/postgres").execution_options(isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{db_name}"'))
-    return f"{base}/{db_name}"
+from tests.databases import fresh_database
 
 
 class StaffApp:
     def __init__(self, tag: str, **config):
         import seed
-        self.url = _database(tag)
+        self.url = fresh_database(tag, Path(tempfile.mkdtemp(prefix="pos-views-")) / f"{tag}.db")
         self.uploads = tempfile.mkdtemp(prefix="pos-views-up-")
         migrate.upgrade(self.url)
         self.env = Env(timezone="Asia/Yakutsk", upload_dir=self.uploads)
