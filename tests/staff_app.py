@@ -19,6 +19,7 @@ from pos.models import Message, Organization, Subcategory, Category, User
 from pos.services.messages import Env, act, submit_message
 from pos.workflow import Action
 from tests.databases import fresh_database
+from tests.web_redis import app_config
 
 
 class StaffApp:
@@ -32,7 +33,7 @@ class StaffApp:
         with Session(self.engine, expire_on_commit=False) as session:
             seed.load_demo(session, self.env)
         self.app = create_app({"DATABASE_URL": self.url, "UPLOAD_DIR": self.uploads, "TESTING": True,
-                               "WTF_CSRF_ENABLED": False, "SECRET_KEY": "views", **config})
+                               "WTF_CSRF_ENABLED": False, "SECRET_KEY": "views", **app_config(), **config})
 
     def session(self) -> Session:
         return Session(self.engine, expire_on_commit=False)

@@ -19,6 +19,8 @@ class User(SQLModel, table=True):
     # Staff may take a daily digest instead of single mails.
     email_digest: bool = Field(default=False)
     created_at: datetime
+    # Part of the signed-in id (Flask-Login's alternative token): a new one ends every session of the user.
+    session_token: str = Field(default="", max_length=64, sa_column_kwargs={"server_default": ""})
 
     # Flask-Login's user protocol.
     is_anonymous: ClassVar[bool] = False
@@ -28,7 +30,7 @@ class User(SQLModel, table=True):
         return True
 
     def get_id(self) -> str:
-        return str(self.id)
+        return f"{self.id}:{self.session_token}"
 
 
 class RoleGrant(SQLModel, table=True):

@@ -1,6 +1,8 @@
 """Accounts: staff and applicants, passwords (argon2), role grants, organizations."""
 from __future__ import annotations
 
+import secrets
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlmodel import Session, select
@@ -29,6 +31,43 @@ def verify_password(user: User, password: str) -> bool:
         return False
 
 
+def new_session_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def end_sessions(user: User) -> None:
+    """Every session of this user stops loading the user (the token is part of the signed-in id)."""
+    user.session_token = new_session_token()
+
+
+def set_password(session: Session, user: User, password: str) -> None:
+    """A new password; every session of the user ends, the current one too (sign in again, or call
+    `login_user` once more to keep the person signed in)."""
+    user.password_hash = hash_password(password)
+    end_sessions(user)
+    session.add(user)
+    session.commit()
+
+
+def deactivate(session: Session, user: User) -> None:
+    """The user can no longer sign in, and every session of the user ends."""
+    user.is_active = False
+    end_sessions(user)
+    session.add(user)
+    session.commit()
+
+
+def user_by_session_id(session: Session, session_id: str) -> User | None:
+    """The user of a signed-in id (`<user id>:<session token>`, see `User.get_id`), if still valid."""
+    user_id, _, token = session_id.partition(":")
+    if not (user_id.isdigit() and len(user_id) < 19):
+        return None
+    user = session.get(User, int(user_id))
+    if user is None or not user.is_active or not secrets.compare_digest(user.session_token.encode(), token.encode()):
+        return None
+    return user
+
+
 def authenticate(session: Session, login: str, password: str) -> User | None:
     user = session.exec(select(User).where(User.login == login.strip().lower())).first()
     if user is None or not user.is_active:
@@ -49,7 +88,8 @@ def create_user(session: Session, login: str, password: str, full_name: str, *, 
     if session.exec(select(User).where(User.login == login)).first() is not None:
         raise ValueError(f"Пользователь «{login}» уже существует.")
     user = User(login=login, password_hash=hash_password(password), full_name=full_name, position=position,
-                email=email, phone=phone, is_staff=is_staff, created_at=clock.now())
+                email=email, phone=phone, is_staff=is_staff, created_at=clock.now(),
+                session_token=new_session_token())
     session.add(user)
     session.flush()
     return user

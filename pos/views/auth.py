@@ -40,14 +40,14 @@ def index():
 
 
 @bp.route("/login", methods=["GET", "POST"])
-def login():
+def login():  # limited: pos.limits (failed attempts per login and per address)
     form = LoginForm()
     status = 200
     if form.validate_on_submit():
         user = authenticate(db(), form.login.data, form.password.data)
         if user is not None:
             session.clear()
-            login_user(user)
+            login_user(user)  # pos.sessions gives the session a new id
             return redirect(_safe_next(request.args.get("next")) or home_url(), 303)
         form.password.errors.append("Неверный логин или пароль.")
         status = 401
@@ -59,7 +59,7 @@ def login():
 @bp.post("/logout")
 def logout():
     logout_user()
-    session.clear()
+    session.clear()  # an emptied session is deleted from Redis: a copied cookie opens nothing
     flash("Вы вышли из системы.", "info")
     return redirect(url_for("auth.login"), 303)
 

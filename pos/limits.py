@@ -1,0 +1,130 @@
+"""Limits on guessing and flooding (Flask-Limiter, counted in Redis): sign-in, registration, the embedded
+form, Open311 `POST requests`. The limits are settings (`pos.config`); a refused request gets 429 with a
+Russian message (in the Open311 error format on the API) and `Retry-After`.
+
+When Redis is away the counts go on in the process's memory (Flask-Limiter's fallback), so the limits
+still hold, per process, instead of failing open or with a 500.
+"""
+from __future__ import annotations
+
+import hashlib
+
+from flask import Flask, current_app, render_template, request
+from flask_limiter import Limiter
+from flask_limiter.errors import RateLimitExceeded
+
+from pos import queue
+
+MESSAGES = {
+    "login": "Слишком много неудачных попыток входа. Подождите минуту и попробуйте снова.",
+    "register": "Слишком много попыток регистрации с вашего адреса. Подождите и попробуйте позже.",
+    "embed": "Слишком много отправок формы с вашего адреса. Подождите и попробуйте позже.",
+    "open311": "Слишком много запросов с этим api_key. Повторите позже (см. заголовок Retry-After).",
+}
+
+
+def client_address() -> str:
+    return request.remote_addr or "unknown"
+
+
+limiter = Limiter(key_func=client_address, strategy="moving-window")
+
+
+def _scoped(kind: str, value: str) -> str:
+    # The namespace is part of the key, not the limiter's key prefix: one limiter object serves every app
+    # a process builds (tests build many), and its prefix would be the first app's.
+    return f"{current_app.config['QUEUE_NAMESPACE']}:{kind}:{value}"
+
+
+def _digest(value: str) -> str:
+    """Keys in Redis carry a digest, not what the person typed (a login, an API key)."""
+    return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+def login_key() -> str:
+    return _scoped("login", _digest((request.form.get("login") or "").strip().lower()))
+
+
+def address_key() -> str:
+    return _scoped("address", client_address())
+
+
+def api_key() -> str:
+    key = request.form.get("api_key") or request.args.get("api_key") or ""
+    if not key and request.is_json:
+        body = request.get_json(silent=True)
+        if isinstance(body, dict) and isinstance(body.get("api_key"), str):
+            key = body["api_key"]
+    return _scoped("api_key", _digest(key)) if key else address_key()
+
+
+def setting(name: str):
+    """A limit read from the app's configuration on each request (tests and operators set it)."""
+    return lambda: current_app.config[name]
+
+
+def failed_sign_in(response) -> bool:
+    return response.status_code == 401
+
+
+# Which views are limited, and how (applied to each app's views in `init_app`: the views stay as they are,
+# and the limits of the platform are read in one place). Only failed sign-ins count (401); the attempt after
+# the limit is refused before the password is even checked, the right one too.
+ROUTE_LIMITS = {
+    "auth.login": (
+        limiter.limit(setting("LOGIN_LIMIT_PER_LOGIN"), key_func=login_key, methods=["POST"],
+                      deduct_when=failed_sign_in, error_message=MESSAGES["login"], scope="login"),
+        limiter.limit(setting("LOGIN_LIMIT_PER_ADDRESS"), key_func=address_key, methods=["POST"],
+                      deduct_when=failed_sign_in, error_message=MESSAGES["login"], scope="login-address"),
+    ),
+    "applicant.register": (
+        limiter.limit(setting("REGISTER_LIMIT"), key_func=address_key, methods=["POST"],
+                      error_message=MESSAGES["register"], scope="register"),
+    ),
+    "embed.form": (
+        limiter.limit(setting("EMBED_LIMIT"), key_func=address_key, methods=["POST"],
+                      error_message=MESSAGES["embed"], scope="embed"),
+    ),
+    "open311.requests_create": (
+        limiter.limit(setting("OPEN311_POST_LIMIT"), key_func=api_key, methods=["POST"],
+                      error_message=MESSAGES["open311"], scope="open311-post"),
+    ),
+}
+
+
+def apply_route_limits(app: Flask) -> None:
+    """Wrap the limited views of this app (after its blueprints are registered)."""
+    for endpoint, rules in ROUTE_LIMITS.items():
+        view = app.view_functions.get(endpoint)
+        if view is None:
+            continue
+        for rule in rules:
+            view = rule(view)
+        app.view_functions[endpoint] = view
+
+
+def _refused(exc: RateLimitExceeded):
+    if request.path.startswith("/open311/"):
+        from pos.views.open311 import error_response
+        return error_response(429, MESSAGES["open311"])
+    return render_template("error.html", code=429, title="Слишком много попыток", text=exc.description), 429
+
+
+def _storage_uri(config) -> str:
+    url = queue.redis_url(config)
+    if url is None:  # the embedded Redis is not up (yet): counted in memory, per process
+        return "memory://"
+    return "redis+" + url if url.startswith("unix://") else url
+
+
+def init_app(app: Flask) -> None:
+    config = app.config
+    config.setdefault("RATELIMIT_KEY_PREFIX", "pos-limits")
+    config.setdefault("RATELIMIT_STORAGE_URI", _storage_uri(config))
+    config.setdefault("RATELIMIT_STORAGE_OPTIONS", {"socket_connect_timeout": 2, "socket_timeout": 2}
+                      if config["RATELIMIT_STORAGE_URI"] != "memory://" else {})
+    config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
+    config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
+    config.setdefault("RATELIMIT_HEADERS_ENABLED", True)  # Retry-After on a 429
+    limiter.init_app(app)
+    app.register_error_handler(RateLimitExceeded, _refused)
