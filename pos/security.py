@@ -2,8 +2,9 @@
 
 The Content-Security-Policy allows only the platform's own files: no inline script
 or style anywhere, no eval. htmx is configured for it in the base template's
-`htmx-config` (no indicator <style> of its own, no eval, no <script> in swapped
-content); its `.htmx-indicator` rules live in pos.css.
+`htmx-config`: no indicator <style> of its own (no page uses `.htmx-indicator`;
+one that does gets htmx's two rules in pos.css), no eval (no `hx-on`, no `js:`
+values, no trigger filters), no <script> in swapped content.
 """
 from __future__ import annotations
 
@@ -50,7 +51,10 @@ class MaskApiKeys(logging.Filter):
         if isinstance(record.msg, str):
             record.msg = mask(record.msg)
         if isinstance(record.args, dict):
-            record.args = {key: _masked(value) for key, value in record.args.items()}
+            # In place: gunicorn's atoms are a dict subclass that answers "-" for what it lacks.
+            for key, value in list(record.args.items()):
+                if isinstance(value, str):
+                    record.args[key] = mask(value)
         elif isinstance(record.args, tuple):
             record.args = tuple(_masked(value) for value in record.args)
         return True

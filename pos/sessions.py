@@ -81,6 +81,14 @@ class PosSessionInterface(RedisSessionInterface):
             self._url = None
             log.warning("session not saved: %s", exc)
 
+    def reachable(self) -> bool:
+        try:
+            return bool(self.client.ping())
+        except redis.RedisError as exc:
+            self._url = None
+            log.warning("sessions unavailable: %s", exc)
+            return False
+
     def renew(self, session) -> None:
         """A new id for the session (no fixation: an id known before sign-in opens nothing after it)."""
         if session.sid:
@@ -105,10 +113,13 @@ def _signed_in(app: Flask, **_extra) -> None:
 
 def _enforce(app: Flask) -> None:
     endpoint = request.endpoint or ""
-    if not available():
-        if not endpoint.startswith(SESSIONLESS_PREFIXES):
-            abort(503)
+    if endpoint.startswith(SESSIONLESS_PREFIXES):
         return
+    # A visitor without a cookie has not touched Redis yet: ask it, rather than show a form whose
+    # sign-in could not be kept.
+    fresh = app.config["SESSION_COOKIE_NAME"] not in request.cookies
+    if not available() or (fresh and not app.session_interface.reachable()):
+        abort(503)
     if "_user_id" not in session:
         return
     now = wall_time()
