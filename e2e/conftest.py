@@ -198,9 +198,11 @@ def login_as(browser, base_url, _storage_states):
     """`page = login_as("zhkh.coordinator")`: a page signed in as that demo login (signed in once per run)."""
     contexts = []
 
-    def _login(login: str, *, javascript: bool = True):
-        state = _storage_states["dir"] / f"{login}.json"
-        if not state.exists():
+    def _login(login: str, *, javascript: bool = True, fresh: bool = False):
+        # fresh: a session of this page's own (signing out ends a session on the server, so a test that
+        # signs out must not end the one the other tests share).
+        state = _storage_states["dir"] / (f"{login}.fresh.json" if fresh else f"{login}.json")
+        if fresh or not state.exists():
             ctx = browser.new_context(base_url=base_url, locale="ru-RU")
             page = ctx.new_page()
             page.goto("/login")

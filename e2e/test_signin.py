@@ -11,7 +11,7 @@ def test_wrong_password_is_refused_in_russian(page, base_url):
 
 
 def test_sign_in_and_out(login_as):
-    page = login_as("zhkh.coordinator")
+    page = login_as("zhkh.coordinator", fresh=True)  # signing out ends the session on the server
     page.goto("/")
     expect(page.get_by_text("Белова Ольга Ивановна")).to_be_visible()
     page.get_by_role("button", name="Выйти").click()
