@@ -91,6 +91,17 @@ def register_cli(app: Flask) -> None:
             session.commit()
             click.echo(user.id)
 
+    @app.cli.command("deactivate-user")
+    @click.option("--login", required=True)
+    def deactivate_user(login):
+        """Deactivate a user: no more sign-in, and every session of the user ends at once."""
+        with _session() as session:
+            user = session.exec(select(User).where(User.login == login.strip().lower())).first()
+            if user is None:
+                raise click.ClickException(f"Пользователь «{login}» не найден.")
+            accounts.deactivate(session, user)
+            click.echo(f"Пользователь «{user.login}» деактивирован, его сеансы завершены.")
+
     @app.cli.command("list-users")
     def list_users():
         """Logins with their roles."""

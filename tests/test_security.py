@@ -475,3 +475,14 @@ def test_gunicorn_shows_no_version_and_logs_no_key(site, tmp_path):
                                            "--workers", "1", "--access-logfile", "-", "app:app"], port)
     assert "/" not in headers.get("Server", "")  # "gunicorn", no version
     assert "TOPSECRET" not in log and "api_key=***" in log
+
+
+def test_the_deactivate_user_command_ends_the_sessions(site):
+    app = fresh_app(site)
+    user = new_staff_user(site, "sec.command")
+    client = sign_in(app, user.login, "пароль-сотрудника")
+    result = app.test_cli_runner().invoke(args=["deactivate-user", "--login", "SEC.Command"])
+    assert result.exit_code == 0 and "деактивирован" in result.output, result.output
+    assert not opens_staff(client)
+    missing = app.test_cli_runner().invoke(args=["deactivate-user", "--login", "nobody.at.all"])
+    assert missing.exit_code != 0 and "не найден" in missing.output
