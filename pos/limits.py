@@ -19,7 +19,7 @@ MESSAGES = {
     "login": "Слишком много неудачных попыток входа. Подождите минуту и попробуйте снова.",
     "register": "Слишком много попыток регистрации с вашего адреса. Подождите и попробуйте позже.",
     "embed": "Слишком много отправок формы с вашего адреса. Подождите и попробуйте позже.",
-    "open311": "Слишком много запросов с этим api_key. Повторите позже (см. заголовок Retry-After).",
+    "open311": "Слишком много запросов на создание сообщений. Повторите позже (см. заголовок Retry-After).",
 }
 
 
@@ -67,8 +67,8 @@ def failed_sign_in(response) -> bool:
     return response.status_code == 401
 
 
-# Which views are limited, and how (applied to each app's views in `init_app`: the views stay as they are,
-# and the limits of the platform are read in one place). Only failed sign-ins count (401); the attempt after
+# Which views are limited, and how (wrapped around each app's views by `apply_route_limits`: the views stay
+# as they are, and the platform's limits are read in one place). Only failed sign-ins count (401); the attempt after
 # the limit is refused before the password is even checked, the right one too.
 ROUTE_LIMITS = {
     "auth.login": (
