@@ -69,7 +69,8 @@ def test_message_page_and_card_fragment(staff_app):
         assert f">{label}</button>" in html
     assert ">Вернуть</button>" not in html  # nobody passed it on
     assert ">Принять</button>" not in html  # the moderator's
-    # The same URL posted by htmx at the card returns the card only.
+    # The form opened, and posted by htmx at the card: the card comes back, only the card.
+    html = client.get(f"/staff/messages/{m.id}/act/take").get_data(as_text=True)
     response = client.post(f"/staff/messages/{m.id}/take", data={"take-version": version_of(html, "take")},
                            headers=HTMX_CARD)
     assert response.status_code == 200
@@ -83,7 +84,7 @@ def test_message_page_and_card_fragment(staff_app):
 def test_action_without_javascript_redirects_303_to_the_message(staff_app):
     m = staff_app.new_message("Не вывозят мусор на ул. Мира.")
     client = staff_app.client("moderator")
-    html = client.get(f"/staff/messages/{m.id}").get_data(as_text=True)
+    html = client.get(f"/staff/messages/{m.id}/act/reject?back=/staff/%3Fq%3D1").get_data(as_text=True)
     response = client.post(f"/staff/messages/{m.id}/reject?back=/staff/%3Fq%3D1",
                            data={"reject-version": version_of(html, "reject"), "reject-reason": "г"})
     assert response.status_code == 303
@@ -121,7 +122,7 @@ def test_missing_csrf_token_is_400(staff_app):
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', login_page).group(1)
     assert client.post("/login", data={"login": "moderator", "password": "demo", "csrf_token": token}).status_code == 303
     m = app.new_message("Проверка защиты формы.")
-    html = client.get(f"/staff/messages/{m.id}").get_data(as_text=True)
+    html = client.get(f"/staff/messages/{m.id}/act/reject").get_data(as_text=True)
     response = client.post(f"/staff/messages/{m.id}/reject",
                            data={"reject-version": version_of(html, "reject"), "reject-reason": "б"})
     assert response.status_code == 400
@@ -139,7 +140,7 @@ def test_missing_csrf_token_is_400(staff_app):
 def test_reject_without_a_reason_shows_the_error_next_to_the_field(staff_app):
     m = staff_app.new_message("Без причины.")
     client = staff_app.client("moderator")
-    html = client.get(f"/staff/messages/{m.id}").get_data(as_text=True)
+    html = client.get(f"/staff/messages/{m.id}/act/reject").get_data(as_text=True)
     response = client.post(f"/staff/messages/{m.id}/reject", headers=HTMX_CARD,
                            data={"reject-version": version_of(html, "reject"), "reject-comment": "мой комментарий"})
     assert response.status_code == 422
@@ -218,14 +219,14 @@ def test_template_fills_an_empty_answer_and_has_an_htmx_endpoint(staff_app):
 def test_stale_version_shows_who_did_what_and_keeps_the_typed_text(staff_app):
     m = _in_agreement(staff_app, agreeing=("zhkh.head1",))
     head1 = staff_app.client("zhkh.head1")
-    stale = head1.get(f"/staff/messages/{m.id}").get_data(as_text=True)
+    stale = head1.get(f"/staff/messages/{m.id}/act/agree").get_data(as_text=True)
     # Meanwhile head1 hands the place to head3 in another tab, and head3 agrees.
-    fresh = head1.get(f"/staff/messages/{m.id}").get_data(as_text=True)
+    fresh = head1.get(f"/staff/messages/{m.id}/act/delegate_agreement").get_data(as_text=True)
     assert head1.post(f"/staff/messages/{m.id}/delegate_agreement", data={
         "delegate_agreement-version": version_of(fresh, "delegate_agreement"),
         "delegate_agreement-head_id": str(staff_app.user("zhkh.head3").id)}).status_code == 303
     head3 = staff_app.client("zhkh.head3")
-    page3 = head3.get(f"/staff/messages/{m.id}").get_data(as_text=True)
+    page3 = head3.get(f"/staff/messages/{m.id}/act/agree").get_data(as_text=True)
     assert head3.post(f"/staff/messages/{m.id}/agree", data={"agree-version": version_of(page3, "agree")},
                       ).status_code == 303
     response = head1.post(f"/staff/messages/{m.id}/agree", headers=HTMX_CARD, data={

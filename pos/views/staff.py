@@ -13,7 +13,8 @@ from pos.forms.staff import FilterForm
 from pos.models import Notification
 from pos.services import choices, inbox as inbox_service
 from pos.services.directory import load_policy
-from pos.web import db, htmx, register_nav
+from pos.web import db, htmx, htmx_fragment_request, register_nav
+from pos.wording import person_label
 from pos.workflow import ROLE_LABELS, STAGE_LABELS, Role
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
@@ -36,7 +37,7 @@ INBOX_TITLES = {
 
 def targeted(target: str) -> bool:
     """An htmx request aimed at one fragment (not a boosted navigation, which wants the whole page)."""
-    return bool(htmx) and not htmx.boosted and not htmx.history_restore_request and htmx.target == target
+    return htmx_fragment_request() and htmx.target == target
 
 
 def policy():
@@ -77,7 +78,8 @@ def _filter_form(role: str, org_id: int | None) -> FilterForm:
     for org in orgs if role == Role.CURATOR else [o for o in orgs if o.id == org_id]:
         people += [u for u in choices.executors(session, org.id) if u not in people]
     mine = [(current_user.id, "назначенные мне")] if any(u.id == current_user.id for u in people) else []
-    form.executor_id.choices = [("", "все"), *mine] + [(u.id, u.full_name) for u in people if u.id != current_user.id]
+    form.executor_id.choices = [("", "все"), *mine] + [(u.id, person_label(u.full_name, u.position))
+                                                 for u in people if u.id != current_user.id]
     if role == Role.EXECUTOR:
         del form.executor_id
     return form

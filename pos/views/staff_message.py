@@ -12,6 +12,7 @@ from pos.models import Applicant, ApprovalStep, Attachment, HistoryEntry, Messag
 from pos.services import choices, files, inbox as inbox_service, messages, reminders
 from pos.views.staff import bp, policy, targeted
 from pos.web import db, env
+from pos.wording import initials, person_label, result_text
 from pos.workflow import Action, Stage
 
 # The order in which a person meets the forms on the page.
@@ -64,8 +65,7 @@ def build_form(action: Action, message: Message, steps: list, *, posted: bool = 
             form.category_id.data, form.subcategory_id.data = message.category_id, message.subcategory_id
     if action == Action.ASSIGN_EXECUTOR:
         form.executor_id.choices = [("", "— выберите —")] + [
-            (u.id, f"{u.full_name}, {u.position}" if u.position else u.full_name)
-            for u in choices.executors(session, message.organization_id)]
+            (u.id, person_label(u.full_name, u.position)) for u in choices.executors(session, message.organization_id)]
     if action in (Action.TRANSFER, Action.PREPARE_ANSWER, Action.SEND_FOR_APPROVAL):
         form.setup_chain(choices.heads(session, message.organization_id),
                          choices.heads(session, message.organization_id, message.category_id))
@@ -78,7 +78,7 @@ def build_form(action: Action, message: Message, steps: list, *, posted: bool = 
         in_chain = {s.head_id for s in wf.current_steps(message, steps) if s.status == "pending"}
         category = message.category_id if action == Action.DELEGATE_APPROVAL else None
         form.head_id.choices = [("", "— выберите —")] + [
-            (u.id, f"{u.full_name}, {u.position}" if u.position else u.full_name)
+            (u.id, person_label(u.full_name, u.position))
             for u in choices.heads(session, message.organization_id, category)
             if u.id not in in_chain and u.id != current_user.id]
     if action in (Action.AGREE, Action.APPROVE) and formdata is None:
@@ -102,26 +102,39 @@ def _names(ids) -> dict[int, str]:
     return {u.id: u.full_name for u in db().exec(select(User).where(User.id.in_(ids)))}
 
 
+REMIND = "remind"  # the curator's «Напомнить»: offered like an action, though the stage stays
+
+
 def card_context(message: Message, *, posted: tuple[Action, ActionForm] | None = None, conflict: str | None = None,
-                 notice: str | None = None, posted_reminder: ReminderForm | None = None) -> dict:
+                 notice: str | None = None, posted_reminder: ReminderForm | None = None,
+                 open_action: str | None = None) -> dict:
+    """Everything the card shows. The actions are offered as buttons and only one form is open at a time:
+    the posted one (with its errors), the one asked for (`open_action`), or the only one there is."""
     session = db()
     actor = current_actor()
     steps = messages.steps_of(session, message.id)
     ctx = messages.directory(session, env())
     allowed = set(wf.allowed_actions(actor, message, steps, ctx))
-    forms = []
-    kept = None
-    for action in ORDER:
-        if action not in allowed:
-            continue
-        if posted and posted[0] == action:
+    offered = [action.value for action in ORDER if action in allowed]
+    if reminders.can_remind(session, actor, message):
+        offered.append(REMIND)
+    if posted and posted[0].value in offered:
+        open_action = posted[0].value
+    elif posted_reminder is not None and REMIND in offered:
+        open_action = REMIND
+    elif open_action not in offered:
+        open_action = offered[0] if len(offered) == 1 else None
+    form = remind_form = None
+    if open_action == REMIND:
+        remind_form = posted_reminder or ReminderForm(prefix="remind")
+    elif open_action:
+        if posted and posted[0].value == open_action:
             form = posted[1]
             form.version.data = message.version
         else:
-            form = build_form(action, message, steps)
-        forms.append((action, form))
-    if posted and posted[0] not in allowed and conflict:
-        kept = posted[1]  # the action is gone, but what the person typed stays on screen
+            form = build_form(Action(open_action), message, steps)
+    kept = posted[1] if posted and posted[0].value not in offered and conflict else None
+    # (kept: the action is gone, but what the person typed stays on screen)
     history = list(session.exec(select(HistoryEntry).where(HistoryEntry.message_id == message.id)
                                 .order_by(HistoryEntry.id)))
     staff_ids = {h.actor_id for h in history} | {s.head_id for s in steps} | {s.delegated_from_id for s in steps} \
@@ -140,14 +153,17 @@ def card_context(message: Message, *, posted: tuple[Action, ActionForm] | None =
     pol = ctx.deadlines
     rounds = [s for s in steps if s.round == message.chain_round] if message.chain_round else []
     current = wf.current_step(message, steps)
-    remind_form = (posted_reminder or ReminderForm(prefix="remind")) \
-        if reminders.can_remind(session, actor, message) else None
-    return dict(message=message, forms=forms, kept=kept, conflict=conflict, notice=notice, history=history,
-                remind_form=remind_form,
+    return dict(message=message, offered=[(name, _offer_label(name)) for name in offered], open_action=open_action,
+                action=Action(open_action) if open_action and open_action != REMIND else None, form=form,
+                kept=kept, conflict=conflict, notice=notice, history=history, remind_form=remind_form,
                 names=names, applicant_users=applicant_users, show_author=show_author, author=author,
                 attachments=attachments, chain=rounds, current_step=current,
                 deadline_state=inbox_service.deadline_state(message, now, pol.due_soon_limit(now)),
                 category=_classifier_names(message), back=_back(), now=now)
+
+
+def _offer_label(name: str) -> str:
+    return "Напомнить" if name == REMIND else wf.ACTION_LABELS[Action(name)]
 
 
 def _classifier_names(message: Message) -> dict:
@@ -159,9 +175,15 @@ def _classifier_names(message: Message) -> dict:
 
 
 def _render(message: Message, status: int = 200, **kwargs):
-    context = card_context(message, **kwargs)
+    """The whole page, or the fragment an htmx request aims at: the card or its actions."""
+    return _page(card_context(message, **kwargs), status)
+
+
+def _page(context: dict, status: int = 200):
     if targeted("card"):
         return render_template("staff/_card.html", **context), status
+    if targeted("actions"):
+        return render_template("staff/_actions.html", **context), status
     return render_template("staff/message.html", **context), status
 
 
@@ -171,6 +193,23 @@ def _render(message: Message, status: int = 200, **kwargs):
 @staff_required
 def message(message_id: int):
     return _render(_message_or_404(message_id))
+
+
+@bp.get("/messages/<int:message_id>/act/<action>")
+@staff_required
+def action_form(message_id: int, action: str):
+    """One action's form opened: in place with htmx, on the message page without JavaScript. Its POST goes
+    to the action's own URL (`act`)."""
+    message = _message_or_404(message_id)
+    if action != REMIND and (action not in {a.value for a in FORMS}):
+        abort(404)
+    context = card_context(message, open_action=action)
+    if context["open_action"] == action:
+        return _page(context)
+    # Someone acted meanwhile (or the link is old): say so, and offer what is possible now.
+    context["conflict"] = (f"Действие «{_offer_label(action)}» сейчас вам недоступно: сообщение уже "
+                           f"на другом этапе или у другого сотрудника. Карточка обновлена.")
+    return _page(context, 409)
 
 
 @bp.post("/messages/<int:message_id>/<action>")
@@ -217,6 +256,8 @@ def act(message_id: int, action: str):
     flash(done_text, "success")
     if inbox_service.can_view(session, current_actor(), message_id):
         return redirect(url_for("staff.message", message_id=message_id, back=_back()), 303)
+    # The message has left this person's sight («Вернуть», an approved transfer): back to the list. An htmx
+    # request gets this redirect as HX-Location (pos.web.htmx_redirect), never the list inside the card.
     return redirect(_back() or url_for("staff.inbox"), 303)
 
 
@@ -304,8 +345,7 @@ def history_details(entry: HistoryEntry, names: dict[int, str]) -> list[str]:
     if d.get("executor_id"):
         lines.append(f"Исполнитель: {names.get(d['executor_id'], '—')}")
     if d.get("result"):
-        lines.append(f"Результат: {wf.RESULT_LABELS.get(wf.Result(d['result']), d['result'])}"
-                     + (f" до {_date(d['postponed_until'])}" if d.get("postponed_until") else ""))
+        lines.append(f"Результат: {result_text(d['result'], _day(d.get('postponed_until'))) or d['result']}")
     elif d.get("postponed_until"):
         lines.append(f"Отложено до {_date(d['postponed_until'])}")
     if d.get("transfer_to_id"):
@@ -331,6 +371,14 @@ def history_details(entry: HistoryEntry, names: dict[int, str]) -> list[str]:
         if d.get("text"):
             lines.append(f"Текст: «{d['text']}»")
     return lines
+
+
+def _day(value):
+    from datetime import date
+    try:
+        return date.fromisoformat(value[:10]) if value else None
+    except (TypeError, ValueError):
+        return None
 
 
 def _date(value: str) -> str:
@@ -359,4 +407,4 @@ def _words():
                            reasons=wf.REJECTION_REASONS, step_status=STEP_STATUS,
                            active=[s.value for s in wf.ACTIVE_STAGES]),
                 waits_for=lambda m, names: inbox_service.waits_for(m, lambda uid: names.get(uid, "—")),
-                history_details=history_details)
+                history_details=history_details, result_text=result_text, initials=initials)
