@@ -259,7 +259,7 @@ def test_7_two_heads_at_once_one_wins_the_other_sees_why(login_as):
 
     slow_form.get_by_role("button", name="Согласовать", exact=True).click()
     alert = slow.get_by_role("alert")
-    expect(alert).to_contain_text("Соколов Дмитрий Юрьевич выполнил(а) действие: «Согласовано»")
+    expect(alert).to_contain_text("сообщение изменилось: «Согласовано» — Соколов Дмитрий Юрьевич")
     expect(alert).to_contain_text("Ваше действие не выполнено")
     stage_is(slow, "Утверждение")
     expect(slow.get_by_label("Текст ответа")).to_have_value("Мой вариант: кровля отремонтирована полностью.")

@@ -41,3 +41,18 @@ OUTBOX_STATUS = {
     "done": "доставлено",
     "failed": "не доставлено",
 }
+OUTBOX_KINDS = {"notify": "уведомление"}
+# The events a notification is sent for (pos.services.notifications.KINDS).
+OUTBOX_EVENTS = {
+    "accepted": "сообщение принято",
+    "rejected": "сообщение отклонено",
+    "redirected": "сообщение перенаправлено",
+    "answered": "ответ дан",
+    "postponed": "рассмотрение отложено",
+    "resumed": "исполнение возобновлено",
+    "inbox": "поступило в работу",
+    "reminder": "напоминание куратора",
+    "due_soon": "срок истекает",
+    "overdue": "срок истёк",
+    "escalated": "передано куратору",
+}

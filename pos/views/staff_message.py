@@ -55,14 +55,9 @@ def build_form(action: Action, message: Message, steps: list, *, posted: bool = 
         form.organization_id.choices = [("", "— выберите —")] + [
             (i, label) for i, label in choices.org_labels(orgs) if i != message.organization_id]
     if action == Action.CHANGE_CATEGORY:
-        cats = choices.categories(session)
-        subs = choices.subcategories(session)
-        form.category_id.choices = [("", "— выберите —")] + [(c.id, c.name) for c in cats]
-        form.subcategory_id.choices = {"": [("", "— выберите —")],
-                                       **{c.name: [(s.id, s.name) for s in subs.get(c.id, [])]
-                                          for c in cats if subs.get(c.id)}}
         if formdata is None:
             form.category_id.data, form.subcategory_id.data = message.category_id, message.subcategory_id
+        follow_category(form, message)
     if action == Action.ASSIGN_EXECUTOR:
         form.executor_id.choices = [("", "— выберите —")] + [
             (u.id, person_label(u.full_name, u.position)) for u in choices.executors(session, message.organization_id)]
@@ -84,6 +79,21 @@ def build_form(action: Action, message: Message, steps: list, *, posted: bool = 
     if action in (Action.AGREE, Action.APPROVE) and formdata is None:
         form.answer_text.data = message.answer_text
     return form
+
+
+SUBCATEGORY_TARGET = "change_category-subcategory-field"
+
+
+def follow_category(form: ActionForm, message: Message) -> None:
+    """The category with the subcategories of the chosen one only; choosing another category swaps the
+    subcategory field in (htmx), or without JavaScript «Показать подкатегории» posts the form back unapplied."""
+    form.category_id.choices = [("", "— выберите —")] + [(c.id, c.name) for c in choices.categories(db())]
+    form.subcategory_id.choices = choices.subcategory_options(db(), form.category_id.data,
+                                                              any_label="— выберите —",
+                                                              no_category_label="— сначала выберите категорию —")
+    url = url_for("staff.action_form", message_id=message.id, action=Action.CHANGE_CATEGORY.value)
+    form.category_id.render_kw = {"hx-get": url, "hx-trigger": "change", "hx-target": f"#{SUBCATEGORY_TARGET}",
+                                  "hx-swap": "outerHTML", "hx-include": "this"}
 
 
 def _uploads(form: ActionForm) -> list[files.Upload]:
@@ -203,6 +213,11 @@ def action_form(message_id: int, action: str):
     message = _message_or_404(message_id)
     if action != REMIND and (action not in {a.value for a in FORMS}):
         abort(404)
+    if action == Action.CHANGE_CATEGORY and targeted(SUBCATEGORY_TARGET):
+        form = FORMS[Action.CHANGE_CATEGORY](formdata=request.args, prefix=action, meta={"csrf": False})
+        follow_category(form, message)
+        return render_template("staff/_subcategory.html", field_id=SUBCATEGORY_TARGET, sub=form.subcategory_id,
+                               hint="Срок ответа будет пересчитан.")
     context = card_context(message, open_action=action)
     if context["open_action"] == action:
         return _page(context)
@@ -225,6 +240,8 @@ def act(message_id: int, action: str):
     session = db()
     steps = messages.steps_of(session, message.id)
     form = build_form(action, message, steps, posted=True)
+    if action == Action.CHANGE_CATEGORY and request.form.get("refresh"):
+        return _render(message, posted=(action, form))  # only the subcategories were asked for: nothing applied
     if not form.validate():
         return _render(message, 422, posted=(action, form))
     try:
