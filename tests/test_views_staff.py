@@ -410,6 +410,11 @@ def test_without_javascript_an_opened_form_posts_and_its_errors_keep_it_open(sta
     # The stale link now says why, and opens nothing.
     stale = client.get(f"/staff/messages/{m.id}/act/assign_executor")
     assert stale.status_code == 409 and "сейчас вам недоступно" in stale.get_data(as_text=True)
+    stale = client.get(f"/staff/messages/{m.id}/act/assign_executor", headers={"HX-Request": "true",
+                                                                                "HX-Target": "actions"})
+    assert stale.status_code == 409 and stale.headers["HX-Retarget"] == "#card"
+    assert stale.get_data(as_text=True).lstrip().startswith('<div id="card">')
+    assert "сейчас вам недоступно" in stale.get_data(as_text=True) and "Исполнение" in stale.get_data(as_text=True)
     assert client.get(f"/staff/messages/{m.id}/act/no_such_action").status_code == 404
 
 

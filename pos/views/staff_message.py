@@ -11,7 +11,7 @@ from pos.forms.staff import FORMS, ActionForm, AnswerForm, ReminderForm
 from pos.models import Applicant, ApprovalStep, Attachment, HistoryEntry, Message, User
 from pos.services import choices, files, inbox as inbox_service, messages, reminders
 from pos.views.staff import bp, policy, targeted
-from pos.web import db, env
+from pos.web import db, env, error_page, htmx_make_response
 from pos.wording import initials, person_label, result_text
 from pos.workflow import Action, Stage
 
@@ -224,6 +224,9 @@ def action_form(message_id: int, action: str):
     # Someone acted meanwhile (or the link is old): say so, and offer what is possible now.
     context["conflict"] = (f"Действие «{_offer_label(action)}» сейчас вам недоступно: сообщение уже "
                            f"на другом этапе или у другого сотрудника. Карточка обновлена.")
+    if targeted("actions"):  # the whole card is stale, not just its actions
+        return htmx_make_response(render_template("staff/_card.html", **context), 409, retarget="#card",
+                                  reswap="outerHTML")
     return _page(context, 409)
 
 
@@ -250,7 +253,7 @@ def act(message_id: int, action: str):
     except wf.NotAllowed as exc:
         if targeted("card"):
             return _render(message, 403, conflict=str(exc))
-        return render_template("error.html", code=403, title="Действие недоступно", text=str(exc)), 403
+        return error_page(403, "Действие недоступно", str(exc))
     except wf.Invalid as exc:
         field = getattr(form, exc.field, None) if exc.field else None
         if exc.field == "agreeing_ids":
@@ -399,11 +402,8 @@ def _day(value):
 
 
 def _date(value: str) -> str:
-    from datetime import date
-    try:
-        return date.fromisoformat(value[:10]).strftime("%d.%m.%Y")
-    except ValueError:
-        return value
+    day = _day(value)
+    return f"{day:%d.%m.%Y}" if day else value
 
 
 def _moment(value: str) -> str:
