@@ -78,6 +78,8 @@ def test_coordinators_actions_are_buttons_and_one_form_opens_in_place(server, lo
     f = open_form(page, "Перенаправить", "Перенаправить в организацию по компетенции")
     expect(page).to_have_url(message_url)  # opened in place
     expect(page.get_by_role("group", name="Руководители")).to_have_count(1)
+    # Heads are listed with their positions: long options must not push the form past the page's width.
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     expect(page.get_by_role("button", name="Перенаправить", exact=True)).to_have_count(1)  # the form's own
     one_page(page)
     open_form(page, "Взять в работу", "Взять в работу").get_by_role("button", name="Взять в работу").click()
