@@ -78,13 +78,6 @@ def categories(session: Session) -> list[Category]:
     return list(session.exec(select(Category).where(Category.is_active).order_by(Category.name)))
 
 
-def subcategories(session: Session) -> dict[int, list[Subcategory]]:
-    grouped: dict[int, list[Subcategory]] = {}
-    for sub in session.exec(select(Subcategory).where(Subcategory.is_active).order_by(Subcategory.name)):
-        grouped.setdefault(sub.category_id, []).append(sub)
-    return grouped
-
-
 def subcategory_options(session: Session, category_id: int | None, *, any_label: str,
                         no_category_label: str) -> list[tuple]:
     """The options of a subcategory select that follows the chosen category: only that category's

@@ -1,6 +1,8 @@
 """Staff: the message page, every workflow action form, attachment downloads."""
 from __future__ import annotations
 
+from datetime import date
+
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 from sqlmodel import select
@@ -143,8 +145,8 @@ def card_context(message: Message, *, posted: tuple[Action, ActionForm] | None =
             form.version.data = message.version
         else:
             form = build_form(Action(open_action), message, steps)
+    # The posted action is gone (someone acted first), but what the person typed stays on screen.
     kept = posted[1] if posted and posted[0].value not in offered and conflict else None
-    # (kept: the action is gone, but what the person typed stays on screen)
     history = list(session.exec(select(HistoryEntry).where(HistoryEntry.message_id == message.id)
                                 .order_by(HistoryEntry.id)))
     staff_ids = {h.actor_id for h in history} | {s.head_id for s in steps} | {s.delegated_from_id for s in steps} \
@@ -211,7 +213,7 @@ def action_form(message_id: int, action: str):
     """One action's form opened: in place with htmx, on the message page without JavaScript. Its POST goes
     to the action's own URL (`act`)."""
     message = _message_or_404(message_id)
-    if action != REMIND and (action not in {a.value for a in FORMS}):
+    if action != REMIND and action not in FORMS:
         abort(404)
     if action == Action.CHANGE_CATEGORY and targeted(SUBCATEGORY_TARGET):
         form = FORMS[Action.CHANGE_CATEGORY](formdata=request.args, prefix=action, meta={"csrf": False})
@@ -393,8 +395,7 @@ def history_details(entry: HistoryEntry, names: dict[int, str]) -> list[str]:
     return lines
 
 
-def _day(value):
-    from datetime import date
+def _day(value: str | None) -> date | None:
     try:
         return date.fromisoformat(value[:10]) if value else None
     except (TypeError, ValueError):
@@ -420,7 +421,6 @@ def _words():
     return dict(words=dict(stages={k.value: v for k, v in wf.STAGE_LABELS.items()},
                            actions=wf.ACTION_LABELS,
                            past={**{k.value: v for k, v in wf.ACTION_PAST.items()}, **PAST_EXTRA},
-                           results={k.value: v for k, v in wf.RESULT_LABELS.items()},
                            reasons=wf.REJECTION_REASONS, step_status=STEP_STATUS,
                            active=[s.value for s in wf.ACTIVE_STAGES]),
                 waits_for=lambda m, names: inbox_service.waits_for(m, lambda uid: names.get(uid, "—")),
