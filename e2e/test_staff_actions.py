@@ -138,3 +138,35 @@ def test_return_after_an_approved_transfer_lands_on_the_inbox_with_nothing_neste
     open_message(zhkh, text)
     stage_is(zhkh, "Координация")
     expect(zhkh.get_by_role("region", name="История")).to_contain_text("Возвращено организации")
+
+
+def _subcategory_labels(select) -> list[str]:
+    return [label.strip() for label in select.locator("option").all_inner_texts()]
+
+
+def test_subcategories_follow_the_chosen_category_with_and_without_javascript(server, login_as):
+    text = _unique("Разбита дорога к школе, ул. Октябрьская, 2")
+    make_message(server, text)
+    for javascript in (True, False):
+        page = login_as("moderator", javascript=javascript)
+        open_message(page, text)
+        f = open_form(page, "Изменить категорию", "Изменить категорию и подкатегорию")
+        f.get_by_label("Категория", exact=True).select_option(label="Дороги")
+        if not javascript:
+            f.get_by_role("button", name="Показать подкатегории").click()
+            f = page.get_by_role("form", name="Изменить категорию и подкатегорию", exact=True)
+            expect(f.get_by_label("Категория", exact=True)).to_have_value(re.compile(r"\d+"))
+        sub = f.get_by_label("Подкатегория", exact=True)
+        expect(sub.locator("option", has_text="Ямы и выбоины на дороге")).to_have_count(1)
+        expect(sub.locator("option", has_text="Несвоевременный вывоз мусора")).to_have_count(0)
+        assert len(_subcategory_labels(sub)) == 6  # «— выберите —» and the five of «Дороги»
+        stage_is(page, "Модерация")  # nothing applied yet
+
+        page.goto("/staff/")
+        filters = page.get_by_role("search", name="Фильтры")
+        filters.get_by_label("Категория", exact=True).select_option(label="Благоустройство")
+        if not javascript:
+            filters.get_by_role("button", name="Показать").click()
+        sub = filters.get_by_label("Подкатегория", exact=True)
+        expect(sub.locator("option", has_text="Несанкционированная свалка")).to_have_count(1)
+        expect(sub.locator("option", has_text="Ямы и выбоины на дороге")).to_have_count(0)
