@@ -21,10 +21,10 @@ from pathlib import Path
 from playwright.sync_api import Page, expect
 from sqlalchemy import text as sql
 
-from e2e.test_journeys import MINISTER, answer, done, form, open_message
+from e2e.test_journeys import MINISTER, answer, done, open_form, open_message
 from pos.db import make_engine
 
-EXECUTOR = "Волков Сергей Николаевич, Главный специалист отдела ЖКХ"
+EXECUTOR = "Волков Сергей Николаевич — Главный специалист отдела ЖКХ"
 CITIZEN_EMAIL = "citizen@example.ru"  # the demo applicant `citizen` (seed/messages.py)
 TRANSPORT = "Министерство транспорта и дорожного хозяйства Амурской области"
 NUMBER = re.compile(r"ПОС-\d{4}-\d{6}")
@@ -78,7 +78,7 @@ def press(login_as, login: str, text: str, form_name: str, button: str) -> None:
     """A staff member opens the message and presses a button that needs nothing filled in."""
     page = login_as(login)
     open_message(page, text)
-    form(page, form_name).get_by_role("button", name=button, exact=True).click()
+    open_form(page, button, form_name).get_by_role("button", name=button, exact=True).click()
     done(page, button)
 
 
@@ -87,7 +87,7 @@ def answer_in_zhkh(login_as, text: str, answer_text: str) -> None:
     press(login_as, "moderator", text, "Принять на этап координации", "Принять")
     coordinator = login_as("zhkh.coordinator")
     open_message(coordinator, text)
-    f = form(coordinator, "Назначить исполнителя")
+    f = open_form(coordinator, "Назначить исполнителя", "Назначить исполнителя")
     f.get_by_label("Исполнитель").select_option(label=EXECUTOR)
     f.get_by_role("button", name="Назначить исполнителя", exact=True).click()
     done(coordinator, "Назначить исполнителя")
@@ -185,7 +185,7 @@ def test_redirect_notification_reaches_the_applicant(login_as, mailbox):
     press(login_as, "moderator", text, "Принять на этап координации", "Принять")
     coordinator = login_as("zhkh.coordinator")
     open_message(coordinator, text)
-    f = form(coordinator, "Перенаправить в организацию по компетенции")
+    f = open_form(coordinator, "Перенаправить", "Перенаправить в организацию по компетенции")
     f.get_by_label("Организация, в компетенцию которой входит вопрос").select_option(label="Минтранс АО")
     f.get_by_label("Утверждающий руководитель").select_option(label=MINISTER)
     f.get_by_role("button", name="Перенаправить", exact=True).click()

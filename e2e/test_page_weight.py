@@ -44,6 +44,7 @@ def test_inbox_and_partial_weights(login_as):
 
     page.goto(f"/staff/?q={quote('провал асфальта')}")
     page.get_by_role("table").get_by_role("link").first.click()
+    page.get_by_role("region", name="Действия").get_by_role("button", name="Изменить категорию", exact=True).click()
     form = page.get_by_role("form", name="Изменить категорию и подкатегорию", exact=True)
     form.get_by_label("Подкатегория", exact=True).select_option(label="Отсутствие дорожной разметки или знаков")
     form.get_by_role("button", name="Изменить категорию", exact=True).click()

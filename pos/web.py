@@ -7,6 +7,7 @@ from pathlib import Path
 
 from flask import Flask, current_app, g, render_template, request, url_for
 from flask_htmx import HTMX
+from flask_htmx import make_response as htmx_make_response
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 from sqlmodel import Session
@@ -137,13 +138,16 @@ def init_app(app: Flask) -> None:
         # Browsers ask for it at the root whatever the page links; cached as long as the static files.
         return current_app.send_static_file("favicon.ico")
 
+    @app.after_request
+    def _htmx_follows_redirects(response):
+        return htmx_redirect(response)
+
     from flask_wtf.csrf import CSRFError
 
     @app.errorhandler(CSRFError)
     def _csrf_error(exc):
-        return render_template("error.html", code=400, title="Форма устарела",
-                               text="Страница была открыта слишком давно или без защиты от подделки запроса. "
-                                    "Обновите страницу и повторите действие."), 400
+        return error_page(400, "Форма устарела", "Страница была открыта слишком давно или без защиты от подделки "
+                                                 "запроса. Обновите страницу и повторите действие.")
 
     for code, title, text in (
         (403, "Доступ запрещён", "У вас нет прав на это действие или страницу."),
@@ -164,5 +168,30 @@ def _error_handler(code: int, title: str, text: str):
         if request.path.startswith("/open311/"):
             from pos.views.open311 import http_error
             return http_error(code, title)
-        return render_template("error.html", code=code, title=title, text=text), code
+        return error_page(code, title, text)
     return handler
+
+
+def htmx_fragment_request() -> bool:
+    """An htmx request that will swap the answer into a part of the page (not a boosted navigation or a history
+    restore, which want the whole page)."""
+    return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
+
+
+def htmx_redirect(response):
+    """A redirect answering an htmx request becomes `HX-Location`: the browser's XMLHttpRequest would follow a
+    303 by itself and htmx would swap the whole next page into the fragment it aimed at (a page inside the
+    card). With `HX-Location` htmx loads that page as a navigation of the whole body and updates the address."""
+    if htmx_fragment_request() and response.status_code in (301, 302, 303, 307, 308) and response.location:
+        location = {"path": response.location, "target": "body"}
+        return htmx_make_response("", 200, location=location)
+    return response
+
+
+def error_page(code: int, title: str, text: str):
+    """The error page; for an htmx request only an alert, shown in the page's alert area (never a page inside
+    a fragment), with what was typed left in place."""
+    if htmx_fragment_request():
+        return htmx_make_response(render_template("_error.html", code=code, title=title, text=text), code,
+                                  retarget="#alerts", reswap="innerHTML")
+    return render_template("error.html", code=code, title=title, text=text), code

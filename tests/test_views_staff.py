@@ -69,7 +69,8 @@ def test_message_page_and_card_fragment(staff_app):
         assert f">{label}</button>" in html
     assert ">Вернуть</button>" not in html  # nobody passed it on
     assert ">Принять</button>" not in html  # the moderator's
-    # The same URL posted by htmx at the card returns the card only.
+    # The form opened, and posted by htmx at the card: the card comes back, only the card.
+    html = client.get(f"/staff/messages/{m.id}/act/take").get_data(as_text=True)
     response = client.post(f"/staff/messages/{m.id}/take", data={"take-version": version_of(html, "take")},
                            headers=HTMX_CARD)
     assert response.status_code == 200
@@ -83,7 +84,7 @@ def test_message_page_and_card_fragment(staff_app):
 def test_action_without_javascript_redirects_303_to_the_message(staff_app):
     m = staff_app.new_message("Не вывозят мусор на ул. Мира.")
     client = staff_app.client("moderator")
-    html = client.get(f"/staff/messages/{m.id}").get_data(as_text=True)
+    html = client.get(f"/staff/messages/{m.id}/act/reject?back=/staff/%3Fq%3D1").get_data(as_text=True)
     response = client.post(f"/staff/messages/{m.id}/reject?back=/staff/%3Fq%3D1",
                            data={"reject-version": version_of(html, "reject"), "reject-reason": "г"})
     assert response.status_code == 303
@@ -121,7 +122,7 @@ def test_missing_csrf_token_is_400(staff_app):
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', login_page).group(1)
     assert client.post("/login", data={"login": "moderator", "password": "demo", "csrf_token": token}).status_code == 303
     m = app.new_message("Проверка защиты формы.")
-    html = client.get(f"/staff/messages/{m.id}").get_data(as_text=True)
+    html = client.get(f"/staff/messages/{m.id}/act/reject").get_data(as_text=True)
     response = client.post(f"/staff/messages/{m.id}/reject",
                            data={"reject-version": version_of(html, "reject"), "reject-reason": "б"})
     assert response.status_code == 400
@@ -139,7 +140,7 @@ def test_missing_csrf_token_is_400(staff_app):
 def test_reject_without_a_reason_shows_the_error_next_to_the_field(staff_app):
     m = staff_app.new_message("Без причины.")
     client = staff_app.client("moderator")
-    html = client.get(f"/staff/messages/{m.id}").get_data(as_text=True)
+    html = client.get(f"/staff/messages/{m.id}/act/reject").get_data(as_text=True)
     response = client.post(f"/staff/messages/{m.id}/reject", headers=HTMX_CARD,
                            data={"reject-version": version_of(html, "reject"), "reject-comment": "мой комментарий"})
     assert response.status_code == 422
@@ -218,21 +219,22 @@ def test_template_fills_an_empty_answer_and_has_an_htmx_endpoint(staff_app):
 def test_stale_version_shows_who_did_what_and_keeps_the_typed_text(staff_app):
     m = _in_agreement(staff_app, agreeing=("zhkh.head1",))
     head1 = staff_app.client("zhkh.head1")
-    stale = head1.get(f"/staff/messages/{m.id}").get_data(as_text=True)
+    stale = head1.get(f"/staff/messages/{m.id}/act/agree").get_data(as_text=True)
     # Meanwhile head1 hands the place to head3 in another tab, and head3 agrees.
-    fresh = head1.get(f"/staff/messages/{m.id}").get_data(as_text=True)
+    fresh = head1.get(f"/staff/messages/{m.id}/act/delegate_agreement").get_data(as_text=True)
     assert head1.post(f"/staff/messages/{m.id}/delegate_agreement", data={
         "delegate_agreement-version": version_of(fresh, "delegate_agreement"),
         "delegate_agreement-head_id": str(staff_app.user("zhkh.head3").id)}).status_code == 303
     head3 = staff_app.client("zhkh.head3")
-    page3 = head3.get(f"/staff/messages/{m.id}").get_data(as_text=True)
+    page3 = head3.get(f"/staff/messages/{m.id}/act/agree").get_data(as_text=True)
     assert head3.post(f"/staff/messages/{m.id}/agree", data={"agree-version": version_of(page3, "agree")},
                       ).status_code == 303
     response = head1.post(f"/staff/messages/{m.id}/agree", headers=HTMX_CARD, data={
         "agree-version": version_of(stale, "agree"), "agree-answer_text": "Мой исправленный текст ответа."})
     assert response.status_code == 409
     card = response.get_data(as_text=True)
-    assert "Соколов Дмитрий Юрьевич" in card and "«Согласовано»" in card
+    assert "сообщение изменилось: «Согласовано» — Соколов Дмитрий Юрьевич, " in card
+    assert "выполнил(а)" not in card
     assert "Мой исправленный текст ответа." in card  # kept, though the action is gone
     assert ">Согласовать</button>" not in card
     assert staff_app.message(m.id).stage == Stage.APPROVAL
@@ -350,3 +352,239 @@ def test_a_person_with_two_roles_switches_inboxes_without_signing_in_again(staff
     education = staff_app.org("Минобрнауки АО").id
     assert client.post("/role", data={"role": f"executor:{education}"}).status_code == 303
     assert "<h1>Исполнение: мои сообщения</h1>" in client.get("/staff/").get_data(as_text=True)
+
+
+# --- the card: actions as buttons, one form at a time; htmx never nests a page (issue 8) -----------------------
+
+COORDINATOR_ACTIONS = ("Назначить исполнителя", "Взять в работу", "Направить на согласование и утверждение",
+                       "Перенаправить")
+
+
+def _forms_on(html: str) -> list[str]:
+    return re.findall(r'<form method="post" action="/staff/messages/\d+/(\w+)', html)
+
+
+def test_coordinators_page_offers_buttons_not_four_forms_and_one_chain_block(staff_app):
+    m = _accepted(staff_app, "Кнопки вместо четырёх форм.")
+    html = staff_app.client("zhkh.coordinator").get(f"/staff/messages/{m.id}").get_data(as_text=True)
+    for label in COORDINATOR_ACTIONS:
+        assert html.count(f"<button type=\"submit\">{label}</button>") == 1, label
+    assert _forms_on(html) == []  # no action form until one is chosen
+    assert html.count("<legend>Руководители</legend>") == 0
+    # Opening «Перенаправить» shows its form, with one chain block, and the other actions stay buttons.
+    opened = staff_app.client("zhkh.coordinator").get(f"/staff/messages/{m.id}/act/transfer").get_data(as_text=True)
+    assert opened.lstrip().startswith("<!doctype html>")
+    assert _forms_on(opened) == ["transfer"]
+    assert opened.count("<legend>Руководители</legend>") == 1
+    assert opened.count(">Перенаправить</button>") == 1  # the form's own, the opener is gone
+    for label in ("Назначить исполнителя", "Взять в работу", "Направить на согласование и утверждение"):
+        assert f">{label}</button>" in opened
+    assert f'action="/staff/messages/{m.id}/act/take#actions"' in opened
+
+
+def test_a_single_action_shows_its_form_directly(staff_app):
+    m = _in_execution(staff_app, "Одно действие исполнителя.")
+    html = staff_app.client("zhkh.executor").get(f"/staff/messages/{m.id}").get_data(as_text=True)
+    assert _forms_on(html) == ["prepare_answer"]
+    assert "/act/" not in html and "Закрыть форму" not in html
+
+
+def test_without_javascript_an_opened_form_posts_and_its_errors_keep_it_open(staff_app):
+    m = _accepted(staff_app, "Форма без JavaScript.")
+    client = staff_app.client("zhkh.coordinator")
+    page = client.get(f"/staff/messages/{m.id}/act/assign_executor?back=/staff/%3Fq%3D2")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert _forms_on(html) == ["assign_executor"]
+    # An error re-renders that same form, with the message and the other actions.
+    bad = client.post(f"/staff/messages/{m.id}/assign_executor",
+                      data={"assign_executor-version": version_of(html, "assign_executor")})
+    assert bad.status_code == 422
+    bad_html = bad.get_data(as_text=True)
+    assert _forms_on(bad_html) == ["assign_executor"] and "Выберите исполнителя." in bad_html
+    executor = staff_app.user("zhkh.executor").id
+    done = client.post(f"/staff/messages/{m.id}/assign_executor?back=/staff/%3Fq%3D2", data={
+        "assign_executor-version": version_of(html, "assign_executor"), "assign_executor-executor_id": executor})
+    assert done.status_code == 303 and done.headers["Location"].startswith(f"/staff/messages/{m.id}")
+    assert staff_app.message(m.id).stage == Stage.EXECUTION
+    # The stale link now says why, and opens nothing.
+    stale = client.get(f"/staff/messages/{m.id}/act/assign_executor")
+    assert stale.status_code == 409 and "сейчас вам недоступно" in stale.get_data(as_text=True)
+    stale = client.get(f"/staff/messages/{m.id}/act/assign_executor", headers={"HX-Request": "true",
+                                                                                "HX-Target": "actions"})
+    assert stale.status_code == 409 and stale.headers["HX-Retarget"] == "#card"
+    assert stale.get_data(as_text=True).lstrip().startswith('<div id="card">')
+    assert "сейчас вам недоступно" in stale.get_data(as_text=True) and "Исполнение" in stale.get_data(as_text=True)
+    assert client.get(f"/staff/messages/{m.id}/act/no_such_action").status_code == 404
+
+
+def test_htmx_opens_the_form_as_a_fragment_of_the_card(staff_app):
+    m = _accepted(staff_app, "Форма по htmx.")
+    client = staff_app.client("zhkh.coordinator")
+    response = client.get(f"/staff/messages/{m.id}/act/send_for_approval",
+                          headers={"HX-Request": "true", "HX-Target": "actions"})
+    assert response.status_code == 200
+    fragment = response.get_data(as_text=True)
+    assert fragment.lstrip().startswith('<section class="card" id="actions"') and "<html" not in fragment
+    assert _forms_on(fragment) == ["send_for_approval"]
+    assert 'hx-target="#card"' in fragment  # its POST swaps the card
+    closed = client.get(f"/staff/messages/{m.id}", headers={"HX-Request": "true", "HX-Target": "actions"})
+    assert _forms_on(closed.get_data(as_text=True)) == [] and "<html" not in closed.get_data(as_text=True)
+
+
+def _transferred_to_transport(staff_app, text: str):
+    minister = staff_app.user("zhkh.minister").id
+    transport = staff_app.org("Минтранс АО").id
+    m = staff_app.new_message(text, steps=[
+        ("moderator", "accept", {}),
+        ("zhkh.coordinator", "transfer", {"organization_id": transport, "approver_id": minister,
+                                          "agreeing_ids": []}),
+        ("zhkh.minister", "approve", {})])
+    assert staff_app.message(m.id).organization_id == transport
+    return m
+
+
+def test_return_by_htmx_after_a_transfer_goes_to_the_inbox_by_hx_location(staff_app):
+    m = _transferred_to_transport(staff_app, "Возврат после перенаправления.")
+    client = staff_app.client("transport.coordinator")
+    response = client.post(f"/staff/messages/{m.id}/return?back=/staff/%3Fq%3D3", headers=HTMX_CARD,
+                           data={"return-version": staff_app.message(m.id).version,
+                                 "return-comment": "Не наш вопрос."})
+    assert response.status_code == 200
+    import json
+    assert json.loads(response.headers["HX-Location"]) == {"path": "/staff/?q=3", "target": "body"}
+    assert "<html" not in response.get_data(as_text=True) and "Location" not in response.headers
+    assert staff_app.message(m.id).organization_id == staff_app.org("МинЖКХ АО").id
+    inbox = client.get("/staff/?q=3").get_data(as_text=True)
+    assert "Выполнено: «Вернуть»." in inbox and m.number not in inbox
+
+
+def test_any_redirect_or_error_answering_htmx_is_never_a_page_in_a_fragment(staff_app):
+    m = _accepted(staff_app, "Сеанс истёк.")
+    anonymous = staff_app.client()
+    response = anonymous.post(f"/staff/messages/{m.id}/take", headers=HTMX_CARD, data={"take-version": "1"})
+    assert response.status_code == 200 and "<html" not in response.get_data(as_text=True)
+    assert "/login" in response.headers["HX-Location"]
+    # Without htmx the same request is an ordinary redirect.
+    assert anonymous.post(f"/staff/messages/{m.id}/take", data={"take-version": "1"}).status_code == 302
+    # An error is an alert for the page's alert area, not the error page inside the card.
+    missing = staff_app.client("transport.coordinator").post(f"/staff/messages/{m.id}/take", headers=HTMX_CARD,
+                                                            data={"take-version": "1"})
+    assert missing.status_code == 404
+    assert missing.headers["HX-Retarget"] == "#alerts" and "<html" not in missing.get_data(as_text=True)
+    assert "Не найдено" in missing.get_data(as_text=True)
+
+
+# --- the subcategory follows the category (issue 8, item 6) -------------------------------------------------
+
+def _options(html: str, select_name: str) -> list[str]:
+    select = re.search(rf'<select[^>]*name="{select_name}".*?</select>', html, re.S).group(0)
+    return re.findall(r"<option[^>]*>([^<]*)</option>", select)
+
+
+def test_change_category_offers_only_the_chosen_categorys_subcategories(staff_app):
+    m = staff_app.new_message("Подкатегории по категории.")
+    client = staff_app.client("moderator")
+    html = client.get(f"/staff/messages/{m.id}/act/change_category").get_data(as_text=True)
+    zhkh, garbage = staff_app.sub("Жилищно-коммунальное хозяйство", "Несвоевременный вывоз мусора")
+    options = _options(html, "change_category-subcategory_id")
+    assert "Несвоевременный вывоз мусора" in options and options.count("Иное") <= 1
+    with staff_app.session() as s:
+        from sqlmodel import select
+        from pos.models import Subcategory
+        in_zhkh = len(s.exec(select(Subcategory).where(Subcategory.category_id == zhkh, Subcategory.is_active)).all())
+        roads = s.exec(select(Subcategory).where(Subcategory.category_id != zhkh)).first()
+    assert len(options) == in_zhkh + 1
+    # htmx: choosing another category swaps in that category's field.
+    fragment = client.get(f"/staff/messages/{m.id}/act/change_category?change_category-category_id={roads.category_id}",
+                          headers={"HX-Request": "true", "HX-Target": "change_category-subcategory-field"})
+    text = fragment.get_data(as_text=True)
+    assert text.lstrip().startswith('<div id="change_category-subcategory-field">') and "<html" not in text
+    assert roads.name in _options(text, "change_category-subcategory_id")
+    assert "Несвоевременный вывоз мусора" not in text
+    # Without JavaScript: «Показать подкатегории» posts the form back, nothing is applied.
+    assert ">Показать подкатегории</button>" in html
+    refreshed = client.post(f"/staff/messages/{m.id}/change_category", data={
+        "change_category-version": version_of(html, "change_category"),
+        "change_category-category_id": roads.category_id, "refresh": "1"})
+    assert refreshed.status_code == 200
+    page = refreshed.get_data(as_text=True)
+    assert roads.name in _options(page, "change_category-subcategory_id")
+    assert "Несвоевременный вывоз мусора" not in _options(page, "change_category-subcategory_id")
+    assert staff_app.message(m.id).category_id == zhkh and staff_app.message(m.id).version == m.version
+
+
+def test_inbox_subcategory_filter_follows_the_category(staff_app):
+    client = staff_app.client("moderator")
+    assert _options(client.get("/staff/").get_data(as_text=True), "subcategory_id") == [
+        "все (сначала выберите категорию)"]
+    zhkh, garbage = staff_app.sub("Жилищно-коммунальное хозяйство", "Несвоевременный вывоз мусора")
+    page = client.get(f"/staff/?category_id={zhkh}&subcategory_id={garbage}").get_data(as_text=True)
+    assert "Несвоевременный вывоз мусора" in _options(page, "subcategory_id")
+    assert f'<option selected value="{garbage}">' in page
+    fragment = client.get(f"/staff/?category_id={zhkh}", headers={"HX-Request": "true",
+                                                                  "HX-Target": "subcategory-filter"})
+    text = fragment.get_data(as_text=True)
+    assert text.lstrip().startswith('<div id="subcategory-filter">') and "<html" not in text
+    assert "Несвоевременный вывоз мусора" in text
+
+
+# --- heads with their positions; wording (issue 8, items 9 and 11) ----------------------------------------
+
+def test_heads_and_staff_are_picked_with_their_positions(staff_app):
+    m = _accepted(staff_app, "Руководители с должностями.")
+    client = staff_app.client("zhkh.coordinator")
+    minister = "Титов Алексей Васильевич — Министр жилищно-коммунального хозяйства"
+    for action, select_name in (("transfer", "transfer-approver_id"), ("transfer", "transfer-agreeing-0"),
+                                ("send_for_approval", "send_for_approval-approver_id"),
+                                ("assign_executor", "assign_executor-executor_id")):
+        options = _options(client.get(f"/staff/messages/{m.id}/act/{action}").get_data(as_text=True), select_name)
+        assert all(" — " in o for o in options if not o.startswith("—")), (action, options)
+    options = _options(client.get(f"/staff/messages/{m.id}/act/transfer").get_data(as_text=True),
+                       "transfer-approver_id")
+    assert minister in options
+    agreement = _in_agreement(staff_app, agreeing=("zhkh.head1",))
+    html = staff_app.client("zhkh.head1").get(f"/staff/messages/{agreement.id}/act/delegate_agreement")
+    assert "Соколов Дмитрий Юрьевич — Заместитель министра" in _options(html.get_data(as_text=True),
+                                                                         "delegate_agreement-head_id")
+    curator = staff_app.client("zhkh.curator").get("/staff/").get_data(as_text=True)
+    assert "Волков Сергей Николаевич — Главный специалист отдела ЖКХ" in _options(curator, "executor_id")
+
+
+def test_delegation_in_the_chain_uses_initials_and_a_postponed_result_reads_with_its_date(staff_app):
+    from datetime import date
+    m = _in_agreement(staff_app, agreeing=("zhkh.head2",))
+    head2 = staff_app.client("zhkh.head2")
+    html = head2.get(f"/staff/messages/{m.id}/act/delegate_agreement").get_data(as_text=True)
+    head2.post(f"/staff/messages/{m.id}/delegate_agreement", data={
+        "delegate_agreement-version": version_of(html, "delegate_agreement"),
+        "delegate_agreement-head_id": staff_app.user("zhkh.head3").id})
+    page = staff_app.client("zhkh.head3").get(f"/staff/messages/{m.id}").get_data(as_text=True)
+    assert "право передано: Лебедева И. О. → Соколов Д. Ю." in page
+    assert "передано от" not in page
+    until = date(2027, 1, 20)
+    executor, minister = staff_app.user("zhkh.executor"), staff_app.user("zhkh.minister").id
+    postponed = _in_execution(staff_app, "Отложено до даты.")
+    with staff_app.session() as s:
+        from pos.services.messages import act
+        act(s, staff_app.env, executor, postponed.id, Action.PREPARE_ANSWER, dict(
+            result="postponed", postponed_until=until, answer_text="Работы весной.", executor_position="Специалист",
+            executor_name="Волков С. Н.", approver_id=minister, agreeing_ids=[]))
+    card = staff_app.client("zhkh.minister").get(f"/staff/messages/{postponed.id}").get_data(as_text=True)
+    assert "отложено до 20.01.2027" in card and "(до определенной даты) до" not in card
+
+
+def test_outbox_states_are_named_in_russian(staff_app):
+    from pos import clock
+    from pos.models import OutboxEvent
+    with staff_app.session() as s:
+        s.add(OutboxEvent(created_at=clock.now(), kind="notify", payload={"event": "answered"},
+                          idempotency_key="views-done-1", status="done"))
+        s.add(OutboxEvent(created_at=clock.now(), kind="notify", payload={"event": "redirected"},
+                          idempotency_key="views-failed-words", status="failed", attempts=5, last_error="x"))
+        s.commit()
+    page = staff_app.client("admin").get("/staff/outbox").get_data(as_text=True)
+    status_line = re.search(r"Состояние очереди:(.*?)</p>", page, re.S).group(1)
+    assert "доставлено — " in status_line and "не доставлено — " in status_line
+    assert not re.search(r"[A-Za-z]", status_line)
+    assert "Уведомление: сообщение перенаправлено" in page and "notify:" not in page

@@ -12,6 +12,7 @@ from wtforms import (BooleanField, DateField, FieldList, HiddenField, MultipleFi
 from wtforms.meta import DefaultMeta
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
+from pos.wording import person_label
 from pos.workflow import MAX_COMMENT, MAX_TEXT, REJECTION_REASONS, RESULT_LABELS, Action, Result
 
 MAX_AGREEING = 5
@@ -98,11 +99,13 @@ class ChainMixin:
     """The approving head and the ordered list of agreeing heads."""
 
     def setup_chain(self, heads, approvers):
-        self.approver_id.choices = [("", "— выберите —")] + [(u.id, u.full_name) for u in approvers]
+        self.approver_id.choices = [("", "— выберите —")] + [(u.id, person_label(u.full_name, u.position))
+                                                              for u in approvers]
         while len(self.agreeing) < min(MAX_AGREEING, max(len(heads) - 1, 1)):
             self.agreeing.append_entry()
         for index, entry in enumerate(self.agreeing, start=1):
-            entry.choices = [("", "— не требуется —")] + [(u.id, u.full_name) for u in heads]
+            entry.choices = [("", "— не требуется —")] + [(u.id, person_label(u.full_name, u.position))
+                                                          for u in heads]
             entry.label.text = f"Согласующий руководитель {index}"
 
     def chain_params(self) -> dict:

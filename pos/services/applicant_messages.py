@@ -15,7 +15,8 @@ from sqlmodel import Session, select
 
 from pos import clock
 from pos.models import Attachment, Category, HistoryEntry, Message, Notification, Organization, Subcategory
-from pos.workflow import POOR_RATING_MAX, REJECTION_REASONS, RESULT_LABELS, Action, Result, Stage
+from pos.wording import result_text
+from pos.workflow import POOR_RATING_MAX, REJECTION_REASONS, Action, Stage
 
 PAGE_SIZE = 20
 # Stages in which the approved answer is the author's to read.
@@ -125,7 +126,7 @@ def card(session: Session, message: Message, tz: str) -> Card:
         files=[a for a in attachments if a.kind == "applicant"],
         answer_files=[a for a in attachments if a.kind == "answer"] if published else [],
         answer_published=published,
-        result=RESULT_LABELS.get(Result(message.result), "") if published and message.result else "",
+        result=result_text(message.result, message.postponed_until) if published else "",
         timeline=timeline(session, message, tz),
         repeated_of=session.get(Message, message.repeated_of_id) if message.repeated_of_id else None,
         repeat=repeat,

@@ -78,11 +78,15 @@ def categories(session: Session) -> list[Category]:
     return list(session.exec(select(Category).where(Category.is_active).order_by(Category.name)))
 
 
-def subcategories(session: Session) -> dict[int, list[Subcategory]]:
-    grouped: dict[int, list[Subcategory]] = {}
-    for sub in session.exec(select(Subcategory).where(Subcategory.is_active).order_by(Subcategory.name)):
-        grouped.setdefault(sub.category_id, []).append(sub)
-    return grouped
+def subcategory_options(session: Session, category_id: int | None, *, any_label: str,
+                        no_category_label: str) -> list[tuple]:
+    """The options of a subcategory select that follows the chosen category: only that category's
+    subcategories (the classifier has ~90 of them, 14 named «Иное»), none before a category is chosen."""
+    if category_id is None:
+        return [("", no_category_label)]
+    subs = session.exec(select(Subcategory).where(Subcategory.category_id == category_id, Subcategory.is_active)
+                        .order_by(Subcategory.name))
+    return [("", any_label)] + [(s.id, s.name) for s in subs]
 
 
 def templates(session: Session, category_id: int | None) -> list[AnswerTemplate]:

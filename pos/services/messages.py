@@ -126,9 +126,9 @@ def _conflict_text(session: Session, env: Env, message: Message) -> str:
     who = session.get(User, last.actor_id).full_name if last.actor_id else "Система"
     what = _CHANGES_PAST[last.action]
     at = last.at.astimezone(ZoneInfo(env.timezone))
-    return (f"Пока вы работали с карточкой, {who} выполнил(а) действие: «{what}» "
-            f"({at:%d.%m.%Y %H:%M}). Ваше действие не выполнено; карточка обновлена, "
-            f"введённый текст сохранён в форме.")
+    # Who, what, when, without a gendered verb: «выполнил(а)» reads as a form to fill in.
+    return (f"Пока вы работали с карточкой, сообщение изменилось: «{what}» — {who}, {at:%d.%m.%Y %H:%M}. "
+            f"Ваше действие не выполнено; карточка обновлена, введённый текст сохранён в форме.")
 
 
 def act(session: Session, env: Env, user: User | None, message_id: int, action: wf.Action | str,

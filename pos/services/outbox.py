@@ -9,6 +9,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from pos.models import OutboxEvent
+from pos.wording import OUTBOX_STATUS
 from pos.workflow import Event
 
 log = logging.getLogger(__name__)
@@ -73,7 +74,8 @@ def retry(session: Session, outbox_id: int) -> OutboxEvent:
     if row is None:
         raise LookupError(f"Событие {outbox_id} не найдено.")
     if row.status != "failed":
-        raise ValueError(f"Событие {outbox_id} не в состоянии «failed» (сейчас «{row.status}»).")
+        raise ValueError(f"Событие {outbox_id} нельзя отправить повторно: оно не в состоянии "
+                         f"«{OUTBOX_STATUS['failed']}» (сейчас «{OUTBOX_STATUS.get(row.status, row.status)}»).")
     row.status, row.attempts, row.locked_until = "pending", 0, None
     session.add(row)
     session.commit()

@@ -13,7 +13,8 @@ from pos.forms.staff import FilterForm
 from pos.models import Notification
 from pos.services import choices, inbox as inbox_service
 from pos.services.directory import load_policy
-from pos.web import db, htmx, register_nav
+from pos.web import db, htmx, htmx_fragment_request, register_nav
+from pos.wording import person_label
 from pos.workflow import ROLE_LABELS, STAGE_LABELS, Role
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
@@ -24,6 +25,7 @@ register_nav("staff.notifications", "Уведомления", roles=tuple(r.valu
 
 STAGE_FILTER_LABELS = {inbox_service.IN_WORK: "все в работе", inbox_service.ALL: "все этапы",
                        **{k.value: v for k, v in STAGE_LABELS.items()}}
+SUBCATEGORY_FILTER = "subcategory-filter"
 INBOX_TITLES = {
     Role.MODERATOR: "Модерация: сообщения всех организаций",
     Role.COORDINATOR: "Координация",
@@ -36,7 +38,7 @@ INBOX_TITLES = {
 
 def targeted(target: str) -> bool:
     """An htmx request aimed at one fragment (not a boosted navigation, which wants the whole page)."""
-    return bool(htmx) and not htmx.boosted and not htmx.history_restore_request and htmx.target == target
+    return htmx_fragment_request() and htmx.target == target
 
 
 def policy():
@@ -64,9 +66,14 @@ def _filter_form(role: str, org_id: int | None) -> FilterForm:
                                             if s != inbox_service.IN_WORK]
     cats = choices.categories(session)
     form.category_id.choices = [("", "все")] + [(c.id, c.name) for c in cats]
-    subs = choices.subcategories(session)
-    form.subcategory_id.choices = {"": [("", "все")], **{c.name: [(s.id, s.name) for s in subs.get(c.id, [])]
-                                                         for c in cats if subs.get(c.id)}}
+    # The subcategories follow the chosen category: htmx swaps the field in, without JavaScript «Показать» does.
+    form.subcategory_id.choices = choices.subcategory_options(session, form.category_id.data, any_label="все",
+                                                              no_category_label="все (сначала выберите категорию)")
+    if form.subcategory_id.data not in [value for value, _label in form.subcategory_id.choices]:
+        form.subcategory_id.data = None  # one of another category: the list has changed under it
+    form.category_id.render_kw = {"hx-get": url_for("staff.inbox"), "hx-trigger": "change",
+                                  "hx-target": f"#{SUBCATEGORY_FILTER}", "hx-swap": "outerHTML",
+                                  "hx-include": "this"}
     if role in (Role.MODERATOR, Role.ANALYST) or org_id is None:
         orgs = choices.organizations(session, active_only=False)
     else:
@@ -77,7 +84,8 @@ def _filter_form(role: str, org_id: int | None) -> FilterForm:
     for org in orgs if role == Role.CURATOR else [o for o in orgs if o.id == org_id]:
         people += [u for u in choices.executors(session, org.id) if u not in people]
     mine = [(current_user.id, "назначенные мне")] if any(u.id == current_user.id for u in people) else []
-    form.executor_id.choices = [("", "все"), *mine] + [(u.id, u.full_name) for u in people if u.id != current_user.id]
+    form.executor_id.choices = [("", "все"), *mine] + [(u.id, person_label(u.full_name, u.position))
+                                                 for u in people if u.id != current_user.id]
     if role == Role.EXECUTOR:
         del form.executor_id
     return form
@@ -112,6 +120,8 @@ def inbox():
                    stage_labels=STAGE_LABELS, back=request.full_path.rstrip("?"))
     if targeted("rows"):
         return render_template("staff/_rows.html", **context)
+    if targeted(SUBCATEGORY_FILTER):
+        return render_template("staff/_subcategory.html", field_id=SUBCATEGORY_FILTER, sub=form.subcategory_id)
     return render_template("staff/inbox.html", **context)
 
 

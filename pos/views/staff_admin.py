@@ -7,6 +7,7 @@ from pos.auth import current_actor, staff_required
 from pos.services import outbox
 from pos.views.staff import bp
 from pos.web import db, register_nav
+from pos.wording import OUTBOX_EVENTS, OUTBOX_KINDS, OUTBOX_STATUS
 from pos.workflow import Role
 
 register_nav("staff.outbox_failed", "Сбои доставки", roles=(Role.ADMINISTRATOR.value,))
@@ -22,8 +23,16 @@ def _administrator_only() -> None:
 def outbox_failed():
     _administrator_only()
     session = db()
+    counts = outbox.status_counts(session)
     return render_template("staff/outbox.html", rows=outbox.list_failed(session),
-                           counts=outbox.status_counts(session))
+                           counts=[(OUTBOX_STATUS.get(status, status), counts[status])
+                                   for status in sorted(counts, key=_status_order)],
+                           kinds=OUTBOX_KINDS, events=OUTBOX_EVENTS)
+
+
+def _status_order(status: str) -> int:
+    order = list(OUTBOX_STATUS)
+    return order.index(status) if status in order else len(order)
 
 
 @bp.post("/outbox/<int:outbox_id>/retry")

@@ -1,6 +1,8 @@
 """Staff: the message page, every workflow action form, attachment downloads."""
 from __future__ import annotations
 
+from datetime import date
+
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 from sqlmodel import select
@@ -11,7 +13,8 @@ from pos.forms.staff import FORMS, ActionForm, AnswerForm, ReminderForm
 from pos.models import Applicant, ApprovalStep, Attachment, HistoryEntry, Message, User
 from pos.services import choices, files, inbox as inbox_service, messages, reminders
 from pos.views.staff import bp, policy, targeted
-from pos.web import db, env
+from pos.web import db, env, error_page, htmx_make_response
+from pos.wording import initials, person_label, result_text
 from pos.workflow import Action, Stage
 
 # The order in which a person meets the forms on the page.
@@ -54,18 +57,12 @@ def build_form(action: Action, message: Message, steps: list, *, posted: bool = 
         form.organization_id.choices = [("", "— выберите —")] + [
             (i, label) for i, label in choices.org_labels(orgs) if i != message.organization_id]
     if action == Action.CHANGE_CATEGORY:
-        cats = choices.categories(session)
-        subs = choices.subcategories(session)
-        form.category_id.choices = [("", "— выберите —")] + [(c.id, c.name) for c in cats]
-        form.subcategory_id.choices = {"": [("", "— выберите —")],
-                                       **{c.name: [(s.id, s.name) for s in subs.get(c.id, [])]
-                                          for c in cats if subs.get(c.id)}}
         if formdata is None:
             form.category_id.data, form.subcategory_id.data = message.category_id, message.subcategory_id
+        follow_category(form, message)
     if action == Action.ASSIGN_EXECUTOR:
         form.executor_id.choices = [("", "— выберите —")] + [
-            (u.id, f"{u.full_name}, {u.position}" if u.position else u.full_name)
-            for u in choices.executors(session, message.organization_id)]
+            (u.id, person_label(u.full_name, u.position)) for u in choices.executors(session, message.organization_id)]
     if action in (Action.TRANSFER, Action.PREPARE_ANSWER, Action.SEND_FOR_APPROVAL):
         form.setup_chain(choices.heads(session, message.organization_id),
                          choices.heads(session, message.organization_id, message.category_id))
@@ -78,12 +75,27 @@ def build_form(action: Action, message: Message, steps: list, *, posted: bool = 
         in_chain = {s.head_id for s in wf.current_steps(message, steps) if s.status == "pending"}
         category = message.category_id if action == Action.DELEGATE_APPROVAL else None
         form.head_id.choices = [("", "— выберите —")] + [
-            (u.id, f"{u.full_name}, {u.position}" if u.position else u.full_name)
+            (u.id, person_label(u.full_name, u.position))
             for u in choices.heads(session, message.organization_id, category)
             if u.id not in in_chain and u.id != current_user.id]
     if action in (Action.AGREE, Action.APPROVE) and formdata is None:
         form.answer_text.data = message.answer_text
     return form
+
+
+SUBCATEGORY_TARGET = "change_category-subcategory-field"
+
+
+def follow_category(form: ActionForm, message: Message) -> None:
+    """The category with the subcategories of the chosen one only; choosing another category swaps the
+    subcategory field in (htmx), or without JavaScript «Показать подкатегории» posts the form back unapplied."""
+    form.category_id.choices = [("", "— выберите —")] + [(c.id, c.name) for c in choices.categories(db())]
+    form.subcategory_id.choices = choices.subcategory_options(db(), form.category_id.data,
+                                                              any_label="— выберите —",
+                                                              no_category_label="— сначала выберите категорию —")
+    url = url_for("staff.action_form", message_id=message.id, action=Action.CHANGE_CATEGORY.value)
+    form.category_id.render_kw = {"hx-get": url, "hx-trigger": "change", "hx-target": f"#{SUBCATEGORY_TARGET}",
+                                  "hx-swap": "outerHTML", "hx-include": "this"}
 
 
 def _uploads(form: ActionForm) -> list[files.Upload]:
@@ -102,26 +114,39 @@ def _names(ids) -> dict[int, str]:
     return {u.id: u.full_name for u in db().exec(select(User).where(User.id.in_(ids)))}
 
 
+REMIND = "remind"  # the curator's «Напомнить»: offered like an action, though the stage stays
+
+
 def card_context(message: Message, *, posted: tuple[Action, ActionForm] | None = None, conflict: str | None = None,
-                 notice: str | None = None, posted_reminder: ReminderForm | None = None) -> dict:
+                 notice: str | None = None, posted_reminder: ReminderForm | None = None,
+                 open_action: str | None = None) -> dict:
+    """Everything the card shows. The actions are offered as buttons and only one form is open at a time:
+    the posted one (with its errors), the one asked for (`open_action`), or the only one there is."""
     session = db()
     actor = current_actor()
     steps = messages.steps_of(session, message.id)
     ctx = messages.directory(session, env())
     allowed = set(wf.allowed_actions(actor, message, steps, ctx))
-    forms = []
-    kept = None
-    for action in ORDER:
-        if action not in allowed:
-            continue
-        if posted and posted[0] == action:
+    offered = [action.value for action in ORDER if action in allowed]
+    if reminders.can_remind(session, actor, message):
+        offered.append(REMIND)
+    if posted and posted[0].value in offered:
+        open_action = posted[0].value
+    elif posted_reminder is not None and REMIND in offered:
+        open_action = REMIND
+    elif open_action not in offered:
+        open_action = offered[0] if len(offered) == 1 else None
+    form = remind_form = None
+    if open_action == REMIND:
+        remind_form = posted_reminder or ReminderForm(prefix="remind")
+    elif open_action:
+        if posted and posted[0].value == open_action:
             form = posted[1]
             form.version.data = message.version
         else:
-            form = build_form(action, message, steps)
-        forms.append((action, form))
-    if posted and posted[0] not in allowed and conflict:
-        kept = posted[1]  # the action is gone, but what the person typed stays on screen
+            form = build_form(Action(open_action), message, steps)
+    # The posted action is gone (someone acted first), but what the person typed stays on screen.
+    kept = posted[1] if posted and posted[0].value not in offered and conflict else None
     history = list(session.exec(select(HistoryEntry).where(HistoryEntry.message_id == message.id)
                                 .order_by(HistoryEntry.id)))
     staff_ids = {h.actor_id for h in history} | {s.head_id for s in steps} | {s.delegated_from_id for s in steps} \
@@ -140,14 +165,17 @@ def card_context(message: Message, *, posted: tuple[Action, ActionForm] | None =
     pol = ctx.deadlines
     rounds = [s for s in steps if s.round == message.chain_round] if message.chain_round else []
     current = wf.current_step(message, steps)
-    remind_form = (posted_reminder or ReminderForm(prefix="remind")) \
-        if reminders.can_remind(session, actor, message) else None
-    return dict(message=message, forms=forms, kept=kept, conflict=conflict, notice=notice, history=history,
-                remind_form=remind_form,
+    return dict(message=message, offered=[(name, _offer_label(name)) for name in offered], open_action=open_action,
+                action=Action(open_action) if open_action and open_action != REMIND else None, form=form,
+                kept=kept, conflict=conflict, notice=notice, history=history, remind_form=remind_form,
                 names=names, applicant_users=applicant_users, show_author=show_author, author=author,
                 attachments=attachments, chain=rounds, current_step=current,
                 deadline_state=inbox_service.deadline_state(message, now, pol.due_soon_limit(now)),
                 category=_classifier_names(message), back=_back(), now=now)
+
+
+def _offer_label(name: str) -> str:
+    return "Напомнить" if name == REMIND else wf.ACTION_LABELS[Action(name)]
 
 
 def _classifier_names(message: Message) -> dict:
@@ -159,9 +187,15 @@ def _classifier_names(message: Message) -> dict:
 
 
 def _render(message: Message, status: int = 200, **kwargs):
-    context = card_context(message, **kwargs)
+    """The whole page, or the fragment an htmx request aims at: the card or its actions."""
+    return _page(card_context(message, **kwargs), status)
+
+
+def _page(context: dict, status: int = 200):
     if targeted("card"):
         return render_template("staff/_card.html", **context), status
+    if targeted("actions"):
+        return render_template("staff/_actions.html", **context), status
     return render_template("staff/message.html", **context), status
 
 
@@ -171,6 +205,31 @@ def _render(message: Message, status: int = 200, **kwargs):
 @staff_required
 def message(message_id: int):
     return _render(_message_or_404(message_id))
+
+
+@bp.get("/messages/<int:message_id>/act/<action>")
+@staff_required
+def action_form(message_id: int, action: str):
+    """One action's form opened: in place with htmx, on the message page without JavaScript. Its POST goes
+    to the action's own URL (`act`)."""
+    message = _message_or_404(message_id)
+    if action != REMIND and action not in FORMS:
+        abort(404)
+    if action == Action.CHANGE_CATEGORY and targeted(SUBCATEGORY_TARGET):
+        form = FORMS[Action.CHANGE_CATEGORY](formdata=request.args, prefix=action, meta={"csrf": False})
+        follow_category(form, message)
+        return render_template("staff/_subcategory.html", field_id=SUBCATEGORY_TARGET, sub=form.subcategory_id,
+                               hint="Срок ответа будет пересчитан.")
+    context = card_context(message, open_action=action)
+    if context["open_action"] == action:
+        return _page(context)
+    # Someone acted meanwhile (or the link is old): say so, and offer what is possible now.
+    context["conflict"] = (f"Действие «{_offer_label(action)}» сейчас вам недоступно: сообщение уже "
+                           f"на другом этапе или у другого сотрудника. Карточка обновлена.")
+    if targeted("actions"):  # the whole card is stale, not just its actions
+        return htmx_make_response(render_template("staff/_card.html", **context), 409, retarget="#card",
+                                  reswap="outerHTML")
+    return _page(context, 409)
 
 
 @bp.post("/messages/<int:message_id>/<action>")
@@ -186,6 +245,8 @@ def act(message_id: int, action: str):
     session = db()
     steps = messages.steps_of(session, message.id)
     form = build_form(action, message, steps, posted=True)
+    if action == Action.CHANGE_CATEGORY and request.form.get("refresh"):
+        return _render(message, posted=(action, form))  # only the subcategories were asked for: nothing applied
     if not form.validate():
         return _render(message, 422, posted=(action, form))
     try:
@@ -194,7 +255,7 @@ def act(message_id: int, action: str):
     except wf.NotAllowed as exc:
         if targeted("card"):
             return _render(message, 403, conflict=str(exc))
-        return render_template("error.html", code=403, title="Действие недоступно", text=str(exc)), 403
+        return error_page(403, "Действие недоступно", str(exc))
     except wf.Invalid as exc:
         field = getattr(form, exc.field, None) if exc.field else None
         if exc.field == "agreeing_ids":
@@ -217,6 +278,8 @@ def act(message_id: int, action: str):
     flash(done_text, "success")
     if inbox_service.can_view(session, current_actor(), message_id):
         return redirect(url_for("staff.message", message_id=message_id, back=_back()), 303)
+    # The message has left this person's sight («Вернуть», an approved transfer): back to the list. An htmx
+    # request gets this redirect as HX-Location (pos.web.htmx_redirect), never the list inside the card.
     return redirect(_back() or url_for("staff.inbox"), 303)
 
 
@@ -304,8 +367,7 @@ def history_details(entry: HistoryEntry, names: dict[int, str]) -> list[str]:
     if d.get("executor_id"):
         lines.append(f"Исполнитель: {names.get(d['executor_id'], '—')}")
     if d.get("result"):
-        lines.append(f"Результат: {wf.RESULT_LABELS.get(wf.Result(d['result']), d['result'])}"
-                     + (f" до {_date(d['postponed_until'])}" if d.get("postponed_until") else ""))
+        lines.append(f"Результат: {result_text(d['result'], _day(d.get('postponed_until'))) or d['result']}")
     elif d.get("postponed_until"):
         lines.append(f"Отложено до {_date(d['postponed_until'])}")
     if d.get("transfer_to_id"):
@@ -333,12 +395,16 @@ def history_details(entry: HistoryEntry, names: dict[int, str]) -> list[str]:
     return lines
 
 
-def _date(value: str) -> str:
-    from datetime import date
+def _day(value: str | None) -> date | None:
     try:
-        return date.fromisoformat(value[:10]).strftime("%d.%m.%Y")
-    except ValueError:
-        return value
+        return date.fromisoformat(value[:10]) if value else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _date(value: str) -> str:
+    day = _day(value)
+    return f"{day:%d.%m.%Y}" if day else value
 
 
 def _moment(value: str) -> str:
@@ -355,8 +421,7 @@ def _words():
     return dict(words=dict(stages={k.value: v for k, v in wf.STAGE_LABELS.items()},
                            actions=wf.ACTION_LABELS,
                            past={**{k.value: v for k, v in wf.ACTION_PAST.items()}, **PAST_EXTRA},
-                           results={k.value: v for k, v in wf.RESULT_LABELS.items()},
                            reasons=wf.REJECTION_REASONS, step_status=STEP_STATUS,
                            active=[s.value for s in wf.ACTIVE_STAGES]),
                 waits_for=lambda m, names: inbox_service.waits_for(m, lambda uid: names.get(uid, "—")),
-                history_details=history_details)
+                history_details=history_details, result_text=result_text, initials=initials)
