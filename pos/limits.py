@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 
-from flask import Flask, current_app, render_template, request
+from flask import Flask, current_app, request
 from flask_limiter import Limiter
 from flask_limiter.errors import RateLimitExceeded
 
@@ -107,7 +107,8 @@ def _refused(exc: RateLimitExceeded):
     if request.path.startswith("/open311/"):
         from pos.views.open311 import error_response
         return error_response(429, MESSAGES["open311"])
-    return render_template("error.html", code=429, title="Слишком много попыток", text=exc.description), 429
+    from pos.web import error_page
+    return error_page(429, "Слишком много попыток", exc.description)
 
 
 def _storage_uri(config) -> str:

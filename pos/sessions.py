@@ -19,7 +19,7 @@ import time
 from datetime import timedelta
 
 import redis
-from flask import Flask, abort, flash, render_template, request, session
+from flask import Flask, abort, flash, request, session
 from flask_login import user_logged_in, user_logged_out
 from flask_session.redis import RedisSession, RedisSessionInterface
 
@@ -147,7 +147,8 @@ def init_app(app: Flask) -> None:
 
 
 def _unavailable(_exc):
-    return render_template(
-        "error.html", code=503, title="Вход временно недоступен",
+    from pos.web import error_page
+    return error_page(
+        503, "Вход временно недоступен",
         text="Хранилище сеансов не отвечает, поэтому войти и открыть личный кабинет сейчас нельзя. "
-             "Ваши данные не потеряны; попробуйте через несколько минут."), 503
+             "Ваши данные не потеряны; попробуйте через несколько минут.")
