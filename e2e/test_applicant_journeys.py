@@ -137,6 +137,23 @@ def test_citizen_registers_sends_follows_rates_and_repeats(browser, base_url, lo
     expect(flash).to_be_visible()
     repeat_number = NUMBER.search(flash.inner_text()).group(0)
     expect(citizen.get_by_role("link", name=number)).to_be_visible()  # linked to the first one
+    expect(citizen.get_by_text("На модерации")).to_be_visible()  # like every message (clause 3.3)
+
+    # The moderator first, flagged, with the first message's answer and rating beside it.
+    moderator = login_as("moderator")
+    moderator.goto("/staff/")
+    row = moderator.get_by_role("row").filter(has_text=repeat_number)
+    expect(row).to_contain_text("повторное")
+    expect(row).to_contain_text("Модерация")
+    row.get_by_role("link", name=repeat_number).click()
+    expect(moderator.locator("dl.props").first).to_contain_text("ОрганизацияМинЖКХ АО")  # preselected
+    expect(moderator.get_by_role("region", name="Сведения").get_by_role("link", name=number)).to_be_visible()
+    expect(moderator.get_by_role("region", name="История").get_by_role("link", name=number)).to_be_visible()
+    expect(moderator.get_by_text("Кровля над квартирой отремонтирована 26.11.")).to_be_visible()
+    expect(moderator.get_by_text("«Течёт по-прежнему»")).to_be_visible()
+    history = moderator.get_by_role("region", name="История")
+    expect(history).to_contain_text("Этап: — → Модерация")
+    press(login_as, "moderator", repeat_text, "Принять на этап координации", "Принять")
 
     coordinator = login_as("zhkh.coordinator")
     coordinator.goto("/staff/")

@@ -73,6 +73,10 @@ def test_postponed_message_returns_to_the_executor_when_its_date_comes(server, l
     row.get_by_role("link", name=number).click()
     expect(executor.get_by_role("region", name="История")).to_contain_text("Возвращено в исполнение по наступлении даты")
     expect(executor.get_by_role("form", name="Ответ на сообщение", exact=True)).to_be_visible()
+    # A new answer period from the return (clause 3.9), not the deadline counted from the arrival.
+    new_due = f"{until + timedelta(days=30):%d.%m.%Y}"
+    expect(executor.locator("dl.props").first).to_contain_text(f"Срок ответа{new_due}")
+    expect(executor.get_by_role("region", name="История")).to_contain_text("со дня возврата (п. 3.9)")
 
     notice = executor.get_by_role("link", name=f"Вернулось на исполнение: сообщение № {number} (Исполнение)")
     reload_until(executor, "/staff/notifications", notice)
@@ -84,3 +88,4 @@ def test_postponed_message_returns_to_the_executor_when_its_date_comes(server, l
         "Наступила дата, до которой было отложено рассмотрение вашего сообщения")
     letter = mailbox.wait_for(CITIZEN_EMAIL, subject=f"Сообщение № {number} снова на исполнении")
     assert number in letter["text"] and "возвращено на исполнение" in letter["text"]
+    assert f"Ответ будет дан не позднее {new_due}" in letter["text"]

@@ -8,6 +8,7 @@ from sqlmodel import Session
 
 from pos import clock, queue
 from pos.db import make_engine
+from pos.deadlines import MAX_POSTPONE_DAYS
 from pos.services import outbox
 from pos.services.messages import Env
 
@@ -50,7 +51,8 @@ def session() -> Session:
 
 def env() -> Env:
     cfg = config()
-    return Env(timezone=cfg["TIMEZONE"], upload_dir=cfg["UPLOAD_DIR"])
+    return Env(timezone=cfg["TIMEZONE"], upload_dir=cfg["UPLOAD_DIR"], 
+               max_postpone_days=int(cfg.get("MAX_POSTPONE_DAYS") or MAX_POSTPONE_DAYS))
 
 
 def redis(*, worker: bool = False):

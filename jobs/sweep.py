@@ -110,7 +110,7 @@ def run() -> dict[str, int]:
     with runtime.session() as session:
         before = session.execute(select(_o.c.id).order_by(_o.c.id.desc()).limit(1)).scalar() or 0
         session.commit()
-        counts = sweep(session, clock.now(), load_policy(session, runtime.env().timezone))
+        counts = sweep(session, clock.now(), load_policy(session, runtime.env().timezone, runtime.env().max_postpone_days))
         new = list(session.execute(select(_o.c.id).where(_o.c.id > before, _o.c.status == "pending",
                                                          _o.c.idempotency_key.like("sweep:%"))).scalars())
         session.commit()

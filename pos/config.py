@@ -46,6 +46,8 @@ class Config:
     UPLOAD_DIR = os.environ.get("UPLOAD_DIR", str(INSTANCE / "uploads"))
     MAX_CONTENT_LENGTH = int(os.environ.get("MAX_UPLOAD_MB", "25")) * 1024 * 1024
     TIMEZONE = os.environ.get("POS_TIMEZONE", "Asia/Yakutsk")  # Amur region, UTC+9
+    # The latest date an answer «отложено до …» may name, in days from today.
+    MAX_POSTPONE_DAYS = int(os.environ.get("POS_MAX_POSTPONE_DAYS", "365"))
     # A file holding an ISO datetime that replaces "now" (tests move the clock with it).
     CLOCK_FILE = os.environ.get("POS_CLOCK_FILE", "")
     SESSION_COOKIE_HTTPONLY = True

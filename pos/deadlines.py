@@ -16,6 +16,8 @@ import holidays
 
 ANSWER_DAYS = 30
 ACCELERATED_ANSWER_DAYS = 10
+# How far ahead an answer «отложено до …» may put its date (POS_MAX_POSTPONE_DAYS).
+MAX_POSTPONE_DAYS = 365
 
 WORKING_HOURS = "working_hours"
 WORKING_DAYS = "working_days"
@@ -74,6 +76,7 @@ class DeadlinePolicy:
     tz: ZoneInfo
     # {(jurisdiction_id or None, stage): rule}; None is the installation's default.
     rules: dict[tuple[int | None, str], StageRule] = field(default_factory=dict)
+    max_postpone_days: int = MAX_POSTPONE_DAYS
 
     # --- conversions -----------------------------------------------------
     def local(self, moment: datetime) -> datetime:
@@ -95,6 +98,10 @@ class DeadlinePolicy:
         """30 (or 10) calendar days from the day of arrival, to the end of that day."""
         days = ACCELERATED_ANSWER_DAYS if accelerated else ANSWER_DAYS
         return self.end_of_local_day(self.local(received_at).date() + timedelta(days=days))
+
+    def latest_postponement(self, now: datetime) -> date:
+        """The last date an answer «отложено до …» may name: a postponement is for a while, not for ever."""
+        return self.local_today(now) + timedelta(days=self.max_postpone_days)
 
     # --- stages ----------------------------------------------------------
     def rule(self, stage: str, jurisdiction_id: int | None) -> StageRule:

@@ -28,7 +28,8 @@ def db() -> Session:
 
 
 def env() -> Env:
-    return Env(timezone=current_app.config["TIMEZONE"], upload_dir=current_app.config["UPLOAD_DIR"])
+    return Env(timezone=current_app.config["TIMEZONE"], upload_dir=current_app.config["UPLOAD_DIR"],
+               max_postpone_days=int(current_app.config["MAX_POSTPONE_DAYS"]))
 
 
 @dataclass(frozen=True)

@@ -167,7 +167,8 @@ def load(session: Session, env: Env, categories, orgs) -> int:
     w.do(m, 3, "zhkh.minister", Action.APPROVE)
     count += 1
 
-    # Answered: one rated well, one rated 2 with a repeated message back in coordination.
+    # Answered: one rated well, one rated 2 with a repeated message in moderation (clause 3.3), the ministry
+    # that answered preselected for the moderator's «Принять».
     for text, rating in (("Не работает светофор на перекрестке ул. Ленина и ул. Пионерской.", 5),
                          ("Во дворе дома ул. Калинина, 9 неделю течет труба теплотрассы, идет пар.", 2)):
         m = w.new(15, ivanov, text, ("Жилищно-коммунальное хозяйство", "Отсутствие или перебои отопления"),

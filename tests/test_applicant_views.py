@@ -222,10 +222,11 @@ def test_rating_once_then_repeat_once_after_a_poor_rating(app, session, world):
     assert response.status_code == 303
     repeat = session.exec(select(Message).where(Message.repeated_of_id == message.id)).one()
     assert response.location.endswith(f"/my/messages/{repeat.id}")
-    assert (repeat.is_repeated, repeat.stage, repeat.organization_id) == (True, Stage.COORDINATION,
+    assert (repeat.is_repeated, repeat.stage, repeat.organization_id) == (True, Stage.MODERATION,
                                                                          message.organization_id)
     page = text_of(c.get(response.location))
     assert f"Повторное сообщение зарегистрировано под номером {repeat.number}" in page
+    assert "На модерации" in page  # like every message, in the applicant's words
     assert "повторное" in page and message.number in page
     twice = c.post(f"/my/messages/{message.id}/repeat", data={"text": "Ещё раз"})
     assert twice.status_code == 400 and "уже подано" in text_of(twice)

@@ -214,6 +214,31 @@ def test_postponement_recomputes_from_the_return(session, world):
     assert recompute(session, world.env, [message.id]) == 0
 
 
+def test_a_return_from_postponement_over_the_new_year_counts_a_new_period(session, world):
+    # Answered «отложено до 31.12.2025» on time; the date comes in the holidays (31 December was a day off).
+    with _frozen(local(2025, 12, 11, 10)):
+        message = world.message(Stage.POSTPONED)
+    message = world.reload(message)
+    assert message.postponed_until == date(2025, 12, 31)
+    assert message.answered_at == local(2025, 12, 11, 10)
+    assert message.stage_due_at == local(2025, 12, 31, 23, 59, 59)  # the control date: the postponement's
+    given = world.history(message)[-1]
+    assert (given.action, given.to_stage, given.details["answered"]["on_time"]) == (
+        Action.APPROVE, Stage.POSTPONED, True)
+    with _frozen(local(2025, 12, 31, 0, 5)):
+        done = world.act(None, message, Action.RESUME)
+    message = world.reload(message)
+    # Clause 3.9 from the return: 30 calendar days, holidays or not.
+    assert (message.stage, message.answer_due_at) == (Stage.EXECUTION, local(2026, 1, 30, 23, 59, 59))
+    # Execution, 7 working days: 1–11 January are the holidays, so 12–16 and 19–20 January.
+    assert message.stage_due_at == local(2026, 1, 20, 18)
+    recorded = done.history.details["answer_due"]
+    assert recorded["to"] == minutes(local(2026, 1, 30, 23, 59, 59))
+    assert recorded["counted_from"] == minutes(local(2025, 12, 31, 0, 5))
+    assert "со дня возврата" in recorded["reason"]
+    assert recompute(session, world.env, [message.id]) == 0
+
+
 def test_repeat_counts_from_its_own_arrival(session, world):
     with _frozen(local(2025, 12, 1, 10)):
         message = world.message(Stage.ANSWERED, org="B", sub="quality")
@@ -221,11 +246,11 @@ def test_repeat_counts_from_its_own_arrival(session, world):
     with _frozen(local(2025, 12, 26, 12)):
         done = world.act("citizen", message, Action.REPEAT, text="Ничего не изменилось")
     repeat = session.get(Message, done.new_message.id)
-    assert (repeat.stage, repeat.is_repeated, repeat.accelerated) == (Stage.COORDINATION, True, True)
+    assert (repeat.stage, repeat.is_repeated, repeat.accelerated) == (Stage.MODERATION, True, True)
     assert repeat.received_at == local(2025, 12, 26, 12)
     assert repeat.answer_due_at == local(2026, 1, 5, 23, 59, 59)
-    # Coordination, one working day: the 29th.
-    assert repeat.stage_due_at == local(2025, 12, 29, 18)
+    # Moderation, like every message: eight working hours, Friday 12:00 to Monday 12:00.
+    assert repeat.stage_due_at == local(2025, 12, 29, 12)
 
 
 def test_recompute_after_a_calendar_change_is_recorded(session, env, world):

@@ -238,6 +238,31 @@ def test_rejected_request_is_closed_with_the_reason_and_its_text_withheld(client
     (row,) = client.get(f"{BASE}/requests/{quote(message.number)}.json").get_json()
     assert row["status"] == "closed" and row["status_notes"].startswith("Отклонено модератором: в сообщении содержатся")
     assert row["description"] == ""
+    assert row["expected_datetime"] is None  # rejected: no deadline runs
+
+
+@pytest.mark.parametrize("org, insulted", [("A", "ИОГВ и организаций"), ("city", "Администрации и учреждений"),
+                                           (None, "ИОГВ и организаций")])  # unrouted: the platform's default
+def test_a_rejection_reason_is_in_the_words_of_the_jurisdiction(client, world, org, insulted):
+    message = world.submit(sub=None, org=org, text="Текст")
+    world.act("moderator", message, Action.REJECT, reason="д")
+    (row,) = client.get(f"{BASE}/requests/{quote(message.number)}.json").get_json()
+    assert row["status_notes"].endswith(f"оскорбления в адрес {insulted}")
+
+
+def test_expected_datetime_only_while_the_answer_deadline_runs(client, world):
+    running = world.message(Stage.EXECUTION)
+    postponed = world.message(Stage.POSTPONED)
+    answered = world.message(Stage.ANSWERED)
+    rows = {r["service_request_id"]: r for r in client.get(f"{BASE}/requests.json?status=open,closed").get_json()}
+    assert rows[running.number]["expected_datetime"]
+    assert rows[answered.number]["expected_datetime"] is None
+    # Postponed: the control date is the postponement's, told in the notes; no stale answer deadline.
+    postponed = world.reload(postponed)
+    assert rows[postponed.number]["expected_datetime"] is None
+    assert rows[postponed.number]["status_notes"].startswith(f"Рассмотрение отложено до {postponed.postponed_until:%d.%m.%Y}")
+    root = xml(client.get(f"{BASE}/requests/{quote(answered.number)}.xml"))
+    assert not root.findtext("request/expected_datetime")
 
 
 def test_xml_stays_well_formed_with_control_characters_in_the_text(client, world):

@@ -145,7 +145,8 @@ def test_overdue_transferred_and_repeated_messages(db):
     for repeat in repeats:
         first = session.get(Message, repeat.repeated_of_id)
         assert first.stage == Stage.ANSWERED and first.rating <= 3
-        assert (repeat.stage, repeat.organization_id) == (Stage.COORDINATION, first.organization_id)
+        # Clause 3.3: it waits for the moderator, the organization that answered preselected.
+        assert (repeat.stage, repeat.organization_id) == (Stage.MODERATION, first.organization_id)
 
 
 def test_seed_refuses_to_run_twice(seeded, db):

@@ -214,10 +214,11 @@ def test_outbox_rows_of_a_rejection_a_transfer_and_a_repeat(session, world):
     answered = world.message(Stage.ANSWERED)
     world.act("citizen", answered, Action.RATE, rating=1)
     done = world.act("citizen", answered, Action.REPEAT, text="Не сделано")
-    # The repeat's own submission tells the coordinators; it is part of the same action.
+    # The repeat enters moderation (clause 3.3), as every new message does: no coordinator is told yet.
     repeat_entry = world.history(done.new_message)[0]
-    assert [r.payload["event"] for r in outbox_of(session, repeat_entry.id)] == ["inbox"]
-    assert sorted(done.outbox_ids) == [r.id for r in outbox_of(session, repeat_entry.id)]
+    assert (repeat_entry.from_stage, repeat_entry.to_stage, repeat_entry.to_org_id) == (
+        None, Stage.MODERATION, answered.organization_id)
+    assert outbox_of(session, repeat_entry.id) == [] and done.outbox_ids == []
     assert done.history.details["repeat_id"] == done.new_message.id
 
 

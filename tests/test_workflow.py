@@ -192,6 +192,50 @@ def test_every_rejection_reason_is_accepted(w, code):
     assert [(e.kind, e.to_applicant, e.data) for e in outcome.events] == [("rejected", True, {"reason": code})]
 
 
+# Clause 3.3, 1) а)–з), copied from each decree: 232 (the region) and 608 (the city of Tynda).
+_CLAUSE_3_3_COMMON = {
+    "а": "в сообщении содержатся нецензурные либо оскорбительные выражения, угрозы жизни, здоровью и имуществу "
+         "должностного лица, а также членов его семьи",
+    "б": "текст сообщения не поддается прочтению",
+    "в": "текст сообщения написан на языке, отличном от государственного языка Российской Федерации, а также "
+         "неразборчив (непонятен) или не позволяет определить суть сообщения",
+    "г": "текст сообщения не содержит конкретных фактов, на основании которых может быть проведена проверка по "
+         "вопросу, указанному в сообщении",
+    "е": "сообщение нарушает законодательство Российской Федерации",
+    "ж": "сообщение содержит персональные данные третьих лиц, распространяемые без их согласия",
+    "з": "сообщение содержит послания, просьбы, прошения личного характера",
+}
+_CLAUSE_3_3_D = ("текст сообщения содержит информацию, направленную на пропаганду ненависти и дискриминации по "
+                 "расовому, этническому, половому, религиозному, социальному признакам, ущемление прав меньшинств, "
+                 "несовершеннолетних, причиняющую или призывающую к причинению вреда в любой форме, "
+                 "оскорбления в адрес ")
+
+
+@pytest.mark.parametrize("regulation, insulted", [(wf.REGULATION_AMUR, "ИОГВ и организаций"),
+                                                  (wf.REGULATION_TYNDA, "Администрации и учреждений")])
+def test_every_reason_is_word_for_word_its_regulations(regulation, insulted):
+    expected = {**_CLAUSE_3_3_COMMON, "д": _CLAUSE_3_3_D + insulted}
+    reasons = wf.rejection_reasons(regulation)
+    assert list(reasons) == list("абвгдежз")
+    for code in "абвгдежз":
+        assert reasons[code] == expected[code], code
+    assert wf.rejection_reason_text("д", regulation) == f"д) {_CLAUSE_3_3_D}{insulted}"
+
+
+def test_a_reason_is_told_in_the_words_of_the_messages_jurisdiction(w):
+    city = w.message(Stage.MODERATION, org="city", sub="sport_ticket")
+    region = w.message(Stage.MODERATION, org="A")
+    for message in (city, region):
+        w.act("moderator", message, Action.REJECT, reason="д")
+        assert message.rejection_reason == "д"  # stored by its letter
+    assert wf.regulation_of(w.ctx, city.organization_id) == wf.REGULATION_TYNDA
+    assert wf.regulation_of(w.ctx, region.organization_id) == wf.REGULATION_AMUR
+    # Unrouted: the platform's own regulation.
+    assert wf.regulation_of(w.ctx, None) == wf.DEFAULT_REGULATION == wf.REGULATION_AMUR
+    assert wf.rejection_reasons("unknown") == wf.rejection_reasons(wf.DEFAULT_REGULATION)
+    assert wf.rejection_reason_text("и", wf.REGULATION_AMUR) == ""
+
+
 def test_the_reasons_are_the_eight_of_clause_3_3():
     assert list(REJECTION_REASONS) == list("абвгдежз")
 
@@ -531,6 +575,63 @@ def test_approving_an_answer_publishes_it(w):
 
 # --- postponement -----------------------------------------------------------------
 
+def _postpone_to(w: MemoryWorld, days: int | str):
+    message = w.message(Stage.EXECUTION)
+    until = days if isinstance(days, str) else (w.ctx.deadlines.local_today(w.ctx.now)
+                                                + timedelta(days=days)).isoformat()
+    return message, w.answer_params(result="postponed", postponed_until=until)
+
+
+@pytest.mark.parametrize("days", [1, 365])
+def test_a_postponement_within_a_year_is_accepted(w, days):
+    message, params = _postpone_to(w, days)
+    w.act("a.executor", message, Action.PREPARE_ANSWER, **params)
+    assert message.postponed_until == w.ctx.deadlines.local_today(w.ctx.now) + timedelta(days=days)
+
+
+@pytest.mark.parametrize("days", [366, "9999-12-31"])
+def test_a_postponement_past_the_limit_is_refused(w, days):
+    message, params = _postpone_to(w, days)
+    latest = w.ctx.deadlines.local_today(w.ctx.now) + timedelta(days=365)
+    for action, login in ((Action.PREPARE_ANSWER, "a.executor"), (Action.SEND_FOR_APPROVAL, "a.coordinator")):
+        target = message if action == Action.PREPARE_ANSWER else w.message(Stage.COORDINATION)
+        error = assert_refused(w, login, target, action, params, Invalid)
+        assert error.field == "postponed_until"
+        assert f"не позднее {latest:%d.%m.%Y}" in str(error)
+
+
+def test_the_postponement_limit_is_a_setting(w):
+    w.ctx.deadlines.max_postpone_days = 30
+    message, params = _postpone_to(w, 31)
+    error = assert_refused(w, "a.executor", message, Action.PREPARE_ANSWER, params, Invalid)
+    assert "не более чем на 30 дн." in str(error)
+    message, params = _postpone_to(w, 30)
+    w.act("a.executor", message, Action.PREPARE_ANSWER, **params)
+
+
+@pytest.mark.parametrize("late", [False, True])
+def test_the_approved_postponement_is_the_answer_given(w, late):
+    message, params = _postpone_to(w, 20)
+    w.act("a.executor", message, Action.PREPARE_ANSWER, **params)
+    if late:
+        w.ctx.now = message.answer_due_at + timedelta(minutes=1)
+    outcome = w.act("a.approver", message, Action.APPROVE)
+    assert message.stage == Stage.POSTPONED
+    assert message.answered_at == w.ctx.now
+    assert outcome.details["answered"] == {
+        "at": w.ctx.now.isoformat(sep=" ", timespec="minutes"),
+        "due": message.answer_due_at.isoformat(sep=" ", timespec="minutes"),
+        "on_time": not late, "result": "postponed"}
+    assert wf.answered_on_time(message.answered_at, message.answer_due_at) is (not late)
+
+
+def test_an_approved_answer_records_whether_it_was_on_time(w):
+    message = w.message(Stage.APPROVAL)
+    outcome = w.act("a.approver", message, Action.APPROVE)
+    assert (message.stage, message.answered_at) == (Stage.ANSWERED, w.ctx.now)
+    assert (outcome.details["answered"]["on_time"], outcome.details["answered"]["result"]) == (True, "resolved")
+
+
 def test_postponement_and_its_return_to_execution(w):
     message = w.message(Stage.EXECUTION)
     until = date(2025, 11, 20)
@@ -557,6 +658,8 @@ def test_postponement_and_its_return_to_execution(w):
     assert message.answer_due_at == w.ctx.deadlines.answer_due(w.ctx.now, False)
     assert message.answer_due_at != answer_due
     assert outcome.details["answer_due"]["from"] == answer_due.isoformat(sep=" ", timespec="minutes")
+    assert outcome.details["answer_due"]["counted_from"] == w.ctx.now.isoformat(sep=" ", timespec="minutes")
+    assert "п. 3.9" in outcome.details["answer_due"]["reason"]
     assert outcome.details["postponed_until"] == "2025-11-20"
     assert [e.kind for e in outcome.events] == ["resumed", "inbox"]
     assert message.stage_due_at <= message.answer_due_at
@@ -602,19 +705,32 @@ def test_repeated_message_after_a_poor_rating_once(w, rating):
     outcome = w.act("citizen", message, Action.REPEAT, text="Питание так и не улучшилось")
     assert message.stage == Stage.ANSWERED
     repeat = w.ctx.messages[outcome.details["repeat_id"]]
+    # Clause 3.3: every message enters moderation, a repeat too, with the answering organization preselected.
     assert (repeat.stage, repeat.organization_id, repeat.is_repeated, repeat.repeated_of_id) == (
-        Stage.COORDINATION, ORGS["B"], True, message.id)
+        Stage.MODERATION, ORGS["B"], True, message.id)
     assert (repeat.applicant_id, repeat.category_id, repeat.subcategory_id) == (
         message.applicant_id, message.category_id, message.subcategory_id)
     # Its own deadlines, counted from its own arrival.
     assert repeat.received_at == w.ctx.now
     assert repeat.answer_due_at == w.ctx.deadlines.answer_due(w.ctx.now, True)
     first = w.history(repeat)[0]
-    assert (first.action, first.to_stage, first.details["repeated_of_id"]) == (Action.SUBMIT, Stage.COORDINATION,
-                                                                             message.id)
-    assert [(e.kind, e.org_role) for e in first.events] == [("inbox", (ORGS["B"], "coordinator"))]
+    assert (first.action, first.from_stage, first.to_stage, first.details["repeated_of_id"]) == (
+        Action.SUBMIT, None, Stage.MODERATION, message.id)
+    # Nobody is told yet: the moderator's inbox is where it waits, as every new message does.
+    assert first.events == []
     error = assert_refused(w, "citizen", message, Action.REPEAT, {"text": "Ещё раз"})
     assert "уже подано" in str(error)
+
+
+def test_the_moderator_accepts_a_repeat_to_the_answering_organization_by_default(w):
+    message = w.message(Stage.ANSWERED, rating=2, sub="quality", org="B")
+    outcome = w.act("citizen", message, Action.REPEAT, text="Питание так и не улучшилось")
+    repeat = w.ctx.messages[outcome.details["repeat_id"]]
+    assert wf.allowed_actions(w.ctx.actor("b.coordinator"), repeat, [], w.ctx) == []
+    accepted = w.act("moderator", repeat, Action.ACCEPT)
+    assert (accepted.from_stage, accepted.to_stage, repeat.organization_id) == (
+        Stage.MODERATION, Stage.COORDINATION, ORGS["B"])
+    assert ("inbox", (ORGS["B"], "coordinator")) in [(e.kind, e.org_role) for e in accepted.events]
 
 
 def test_repeated_message_of_a_transferred_message_goes_to_the_answering_organization(w):

@@ -52,7 +52,8 @@ RANDOM_PARAMS = st.fixed_dictionaries({}, optional={
     "answer_text": st.sampled_from(["Ответ", "", "  ", "я" * 4001]),
     "executor_position": st.sampled_from(["Специалист", ""]),
     "executor_name": st.sampled_from(["Иванов И. И.", ""]),
-    "postponed_until": st.integers(-3, 40),  # days from today, made a date when drawn
+    # Days from today, made a date when drawn; a year is the default limit, and far past it is refused.
+    "postponed_until": st.one_of(st.integers(-3, 40), st.sampled_from([365, 366, 2_900_000])),
     "reason": st.sampled_from([*REJECTION_REASONS, "", "и", None]),
     "comment": st.sampled_from(["", "Комментарий"]),
     "category_id": st.sampled_from([*CATEGORIES.values(), None, 77]),
@@ -150,8 +151,21 @@ class WorkflowMachine(RuleBasedStateMachine):
         if action == Action.REPEAT:
             repeat = self.w.ctx.messages[outcome.details["repeat_id"]]
             assert (repeat.is_repeated, repeat.repeated_of_id) == (True, message.id)
+            # Clause 3.3: a repeat enters moderation like every message, the answering organization preselected.
+            assert repeat.stage == Stage.MODERATION
             if self.w.ctx.org(message.organization_id).is_active:
-                assert (repeat.stage, repeat.organization_id) == (Stage.COORDINATION, message.organization_id)
+                assert repeat.organization_id == message.organization_id
+        if message.result == Result.POSTPONED and message.stage in (Stage.AGREEMENT, Stage.APPROVAL):
+            assert message.postponed_until <= self.w.ctx.deadlines.latest_postponement(self.w.ctx.now)
+        if action == Action.APPROVE and outcome.to_stage in (Stage.ANSWERED, Stage.POSTPONED):
+            # The approved answer, «отложено» included, is the answer given: when and whether on time.
+            given = outcome.details["answered"]
+            assert message.answered_at == self.w.ctx.now
+            assert given["on_time"] == (self.w.ctx.now <= answer_due)
+        if action == Action.RESUME:
+            # A new answer period by clause 3.9, counted from the return, and said so in the history.
+            assert message.answer_due_at == self.w.ctx.deadlines.answer_due(self.w.ctx.now, message.accelerated)
+            assert outcome.details["answer_due"]["reason"]
 
     # --- rules --------------------------------------------------------------------------
     @initialize(start=st.sampled_from(STARTS))
@@ -233,6 +247,9 @@ class WorkflowMachine(RuleBasedStateMachine):
                 assert message.executor_id is not None and message.assignee_id == message.executor_id
             if stage == Stage.POSTPONED:
                 assert message.postponed_until is not None and message.result == Result.POSTPONED
+                # The control date is the postponement's: no answer deadline runs meanwhile.
+                assert message.answered_at is not None
+                assert message.stage_due_at == self.w.ctx.deadlines.end_of_local_day(message.postponed_until)
             if stage == Stage.REJECTED:
                 assert message.rejection_reason in REJECTION_REASONS
             if stage == Stage.ANSWERED:

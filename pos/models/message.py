@@ -53,6 +53,8 @@ class Message(SQLModel, table=True):
     stage_due_at: datetime = Field(index=True)
     # Deadline state kept by the sweep: ok | due_soon | overdue (reminders fire on change).
     deadline_state: str = Field(default="ok", max_length=16, index=True)
+    # When the last approved answer was published, an «отложено» one included (it is the answer given; a
+    # return to execution keeps it until the next answer). Whether it was on time is in the APPROVE history entry.
     answered_at: Optional[datetime] = None
     rating: Optional[int] = None
     rating_comment: str = Field(default="")

@@ -15,8 +15,10 @@ from sqlmodel import Session, select
 
 from pos import clock
 from pos.models import Attachment, Category, HistoryEntry, Message, Notification, Organization, Subcategory
+from pos.services import endings
+from pos.services.directory import regulation_of
 from pos.wording import result_text
-from pos.workflow import POOR_RATING_MAX, REJECTION_REASONS, Action, Stage
+from pos.workflow import POOR_RATING_MAX, Action, Stage, rejection_reason_text
 
 PAGE_SIZE = 20
 # Stages in which the approved answer is the author's to read.
@@ -42,9 +44,9 @@ def status_of(session: Session, message: Message) -> Status:
     if stage == Stage.MODERATION:
         return Status("moderation", "На модерации")
     if stage == Stage.REJECTED:
-        code = message.rejection_reason or ""
-        return Status("rejected", "Отклонено модератором", f"{code}) {REJECTION_REASONS[code]}" if code in
-                      REJECTION_REASONS else "")
+        # The reason in the words of the message's jurisdiction's regulation (the letter is what is stored).
+        return Status("rejected", "Отклонено модератором",
+                      rejection_reason_text(message.rejection_reason, regulation_of(session, message.organization_id)))
     if stage == Stage.ANSWERED:
         return Status("answered", "Ответ готов")
     if stage == Stage.POSTPONED:
@@ -67,16 +69,17 @@ class Item:
     message: Message
     status: Status
     received: datetime
-    due: date | None  # the answer deadline while it is still open
+    due: date | None  # the answer deadline while it runs (not postponed, not final)
     answered: datetime | None
+    ended: list[str]  # how it ended (or waits, postponed), in words: «Ответ дан 12.12.2026, в срок»
 
 
 def _item(session: Session, message: Message, tz: str) -> Item:
     status = status_of(session, message)
-    open_ = status.code not in ("answered", "rejected")
     return Item(message, status, local(message.received_at, tz),
-                local(message.answer_due_at, tz).date() if open_ else None,
-                local(message.answered_at, tz) if status.code in ("answered", "postponed") else None)
+                local(message.answer_due_at, tz).date() if endings.is_running(message) else None,
+                local(message.answered_at, tz) if status.code in ("answered", "postponed") else None,
+                endings.ending_lines(message, tz))
 
 
 def own_messages(session: Session, applicant_id: int, tz: str, page: int = 1) -> tuple[list[Item], int]:
@@ -151,7 +154,7 @@ def timeline(session: Session, message: Message, tz: str) -> list[tuple[datetime
             case Action.CHANGE_ORGANIZATION:
                 text = f"Направлено на рассмотрение: {org_name(session, h.to_org_id)}"
             case Action.REJECT:
-                text = "Отклонено модератором"
+                text = "Отклонено модератором" + (f": причина {h.details['reason']})" if h.details.get("reason") else "")
             case Action.RETURN:
                 text = f"Перенаправлено в {org_name(session, h.to_org_id)}"
             case Action.APPROVE if h.to_stage == Stage.COORDINATION:
@@ -162,6 +165,9 @@ def timeline(session: Session, message: Message, tz: str) -> list[tuple[datetime
                 text = "Дан ответ"
             case Action.RESUME:
                 text = "Рассмотрение возобновлено"
+                due = (h.details.get("answer_due") or {}).get("to")
+                if due:
+                    text += f", новый срок ответа — до {local(datetime.fromisoformat(due), tz):%d.%m.%Y}"
             case Action.RATE:
                 text = f"Ответ оценён: {h.details.get('rating')} из 5"
             case Action.REPEAT:

@@ -7,17 +7,24 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 
-from pos.deadlines import DeadlinePolicy, ProductionCalendar, StageRule
+from pos.deadlines import MAX_POSTPONE_DAYS, DeadlinePolicy, ProductionCalendar, StageRule
 from pos.models import (AcceleratedSubcategory, ApprovalStep, CalendarOverride, Message, Organization,
                         OrganizationCategory, RoleGrant, RoleGrantCategory, StageDeadline, Subcategory, Category,
                         Applicant)
-from pos.workflow import Actor, Grant, OrgInfo
+from pos.workflow import DEFAULT_REGULATION, Actor, Grant, OrgInfo
 
 
-def load_policy(session: Session, tz_name: str) -> DeadlinePolicy:
+def load_policy(session: Session, tz_name: str, max_postpone_days: int = MAX_POSTPONE_DAYS) -> DeadlinePolicy:
     overrides = {o.day: o.is_working for o in session.exec(select(CalendarOverride))}
     rules = {(r.jurisdiction_id, r.stage): StageRule(r.amount, r.unit) for r in session.exec(select(StageDeadline))}
-    return DeadlinePolicy(ProductionCalendar(overrides), ZoneInfo(tz_name), rules)
+    return DeadlinePolicy(ProductionCalendar(overrides), ZoneInfo(tz_name), rules, max_postpone_days)
+
+
+def regulation_of(session: Session, org_id: int | None) -> str:
+    """The regulation of the organization's jurisdiction (its tree's root); the platform's default for none."""
+    org = session.get(Organization, int(org_id)) if org_id else None
+    root = session.get(Organization, org.root_id or org.id) if org is not None else None
+    return root.regulation if root is not None and root.regulation else DEFAULT_REGULATION
 
 
 def grants_for(session: Session, user_id: int) -> tuple[Grant, ...]:

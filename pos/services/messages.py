@@ -11,6 +11,7 @@ from sqlmodel import Session, select
 
 from pos import clock
 from pos import workflow as wf
+from pos.deadlines import MAX_POSTPONE_DAYS
 from pos.models import ApprovalStep, Attachment, HistoryEntry, Message, User
 from pos.services import files, outbox
 from pos.services.directory import DbDirectory, actor_for, load_policy
@@ -25,6 +26,7 @@ class Env:
     """What the services need from the configuration."""
     timezone: str = "Asia/Yakutsk"
     upload_dir: str = "instance/uploads"
+    max_postpone_days: int = MAX_POSTPONE_DAYS
 
 
 @dataclass
@@ -37,7 +39,7 @@ class Done:
 
 
 def directory(session: Session, env: Env) -> DbDirectory:
-    return DbDirectory(session, clock.now(), load_policy(session, env.timezone))
+    return DbDirectory(session, clock.now(), load_policy(session, env.timezone, env.max_postpone_days))
 
 
 def format_number(message: Message) -> str:

@@ -15,7 +15,9 @@ from sqlmodel import Session, select
 from pos import clock, mail
 from pos.models import (Applicant, HistoryEntry, Message, Notification, Organization, OutboxEvent, RoleGrant,
                         User)
-from pos.workflow import REJECTION_REASONS, RESULT_LABELS, STAGE_LABELS, Role
+from pos.services import endings
+from pos.services.directory import regulation_of
+from pos.workflow import RESULT_LABELS, STAGE_LABELS, Role, rejection_reasons
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "mail"
 
@@ -78,7 +80,15 @@ def curators(session: Session, org_id: int | None) -> list[User]:
     return []
 
 
+# The sweep's deadline reminders: about one stage's running deadline.
+DEADLINE_KINDS = ("due_soon", "overdue", "escalated")
+
+
 def recipients(session: Session, payload: Mapping, message: Message | None) -> list[Recipient]:
+    if payload.get("event") in DEADLINE_KINDS and (
+            message is None or not endings.is_running(message)
+            or message.stage != (payload.get("data") or {}).get("stage")):
+        return []  # delivered after the stage was over (answered, postponed, moved on): that deadline no longer runs
     found: dict[str, Recipient] = {}
     if payload.get("to_applicant") and message is not None and message.applicant_id:
         person = _applicant(session, message.applicant_id)
@@ -122,13 +132,15 @@ def context(session: Session, config: Mapping, kind: str, payload: Mapping, mess
     ctx = {
         "kind": kind, "name": recipient.name, "data": data, "url": config.get("PUBLIC_URL") or "",
         "action": history.action if history else "", "number": "", "received": "", "answer_due": "",
-        "stage": "", "stage_due": "", "org_name": "", "excerpt": "", "category": "",
+        "stage": "", "stage_due": "", "org_name": "", "excerpt": "", "category": "", "ended": "",
     }
     if message is not None:
         ctx.update(
             number=message.number or f"№{message.id}",
             received=_local(config, message.received_at, with_time=False),
-            answer_due=_local(config, message.answer_due_at, with_time=False),
+            # Only while it runs: a letter delivered after the answer (or a postponement) names no deadline.
+            answer_due=_local(config, message.answer_due_at, with_time=False) if endings.is_running(message) else "",
+            ended="; ".join(endings.ending_lines(message, config.get("TIMEZONE") or "Asia/Yakutsk")),
             # The stage of the event, not of delivery time (a letter may go out after the message moved on).
             stage=STAGE_LABELS.get(history.to_stage if history else message.stage, message.stage),
             stage_due=_local(config, message.stage_due_at)
@@ -141,7 +153,8 @@ def context(session: Session, config: Mapping, kind: str, payload: Mapping, mess
         )
     if kind == "rejected":
         code = data.get("reason", "")
-        ctx.update(reason_code=code, reason_text=REJECTION_REASONS.get(code, ""))
+        regulation = regulation_of(session, message.organization_id if message is not None else None)
+        ctx.update(reason_code=code, reason_text=rejection_reasons(regulation).get(code, ""))
     if kind == "redirected":
         ctx["org_name"] = _org_name(session, data.get("organization_id")) or ctx["org_name"]
     if kind == "postponed":

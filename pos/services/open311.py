@@ -22,7 +22,8 @@ from pos import clock
 from pos.models import ApiClient, Category, HistoryEntry, Message, Organization, Subcategory
 from pos.services import applicants
 from pos.services.messages import Env
-from pos.workflow import MAX_TEXT, REJECTION_REASONS, Refused, Stage
+from pos.services import endings
+from pos.workflow import DEFAULT_REGULATION, MAX_TEXT, Refused, Stage, rejection_reasons
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 CHANGESET = "2026-11-24 00:00"
@@ -115,11 +116,18 @@ def service_definition(session: Session, code: str) -> dict:
 
 # --- reading requests ---------------------------------------------------------------------
 
-def _status_notes(message: Message) -> str:
+def _regulation(names: "_Names", org_id: int | None) -> str:
+    org = names.get(Organization, org_id)
+    root = names.get(Organization, org.root_id or org.id) if org is not None else None
+    return root.regulation if root is not None and root.regulation else DEFAULT_REGULATION
+
+
+def _status_notes(message: Message, names: "_Names") -> str:
     if message.stage == Stage.ANSWERED:
         return message.answer_text
     if message.stage == Stage.REJECTED:
-        reason = REJECTION_REASONS.get(message.rejection_reason or "", "")
+        # In the words of the message's jurisdiction's regulation (clause 3.3, 1).
+        reason = rejection_reasons(_regulation(names, message.organization_id)).get(message.rejection_reason or "", "")
         return f"Отклонено модератором: {reason}" if reason else "Отклонено модератором"
     if message.stage == Stage.POSTPONED and message.postponed_until:
         return f"Рассмотрение отложено до {message.postponed_until:%d.%m.%Y}. {message.answer_text}".strip()
@@ -154,7 +162,7 @@ def _request(message: Message, updated: datetime | None, names: _Names, tz: Zone
     return {
         "service_request_id": message.number,
         "status": "closed" if message.stage in CLOSED else "open",
-        "status_notes": _status_notes(message),
+        "status_notes": _status_notes(message, names),
         "service_name": sub.name if sub else "",
         "service_code": str(sub.id) if sub else "",
         "description": message.text if public else "",
@@ -162,7 +170,8 @@ def _request(message: Message, updated: datetime | None, names: _Names, tz: Zone
         "service_notice": "",
         "requested_datetime": _iso(message.received_at, tz),
         "updated_datetime": _iso(updated or message.received_at, tz),
-        "expected_datetime": _iso(message.answer_due_at, tz),
+        # The answer deadline only while it runs: none once answered, rejected or postponed (status_notes says).
+        "expected_datetime": _iso(message.answer_due_at, tz) if endings.is_running(message) else None,
         "address": message.address if public else "",
         "lat": message.latitude if public else None,
         "long": message.longitude if public else None,

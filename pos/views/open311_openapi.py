@@ -75,7 +75,9 @@ SCHEMAS = {
             "service_notice": {"type": "string"},
             "requested_datetime": {"type": "string", "format": "date-time"},
             "updated_datetime": {"type": "string", "format": "date-time"},
-            "expected_datetime": {"type": "string", "format": "date-time", "description": "Срок ответа."},
+            "expected_datetime": {"type": "string", "format": "date-time", "nullable": True,
+                                  "description": "Срок ответа, пока он идёт; пусто, когда ответ дан, сообщение "
+                                                 "отклонено или рассмотрение отложено (дата — в status_notes)."},
             "address": {"type": "string"},
             "lat": {"type": "number", "nullable": True},
             "long": {"type": "number", "nullable": True},

@@ -11,7 +11,8 @@ from pos import workflow as wf
 from pos.auth import current_actor, staff_required
 from pos.forms.staff import FORMS, ActionForm, AnswerForm, ReminderForm
 from pos.models import Applicant, ApprovalStep, Attachment, HistoryEntry, Message, User
-from pos.services import choices, files, inbox as inbox_service, messages, reminders
+from pos.services import choices, endings, files, inbox as inbox_service, messages, reminders
+from pos.services.directory import regulation_of
 from pos.views.staff import bp, policy, targeted
 from pos.web import db, env, error_page, htmx_make_response
 from pos.wording import initials, person_label, result_text
@@ -56,6 +57,9 @@ def build_form(action: Action, message: Message, steps: list, *, posted: bool = 
     elif action in (Action.CHANGE_ORGANIZATION, Action.TRANSFER):
         form.organization_id.choices = [("", "— выберите —")] + [
             (i, label) for i, label in choices.org_labels(orgs) if i != message.organization_id]
+    if action == Action.REJECT:
+        reasons = wf.rejection_reasons(regulation_of(session, message.organization_id))
+        form.reason.choices = [(code, f"{code}) {text}") for code, text in reasons.items()]
     if action == Action.CHANGE_CATEGORY:
         if formdata is None:
             form.category_id.data, form.subcategory_id.data = message.category_id, message.subcategory_id
@@ -165,13 +169,18 @@ def card_context(message: Message, *, posted: tuple[Action, ActionForm] | None =
     pol = ctx.deadlines
     rounds = [s for s in steps if s.round == message.chain_round] if message.chain_round else []
     current = wf.current_step(message, steps)
+    repeated_of = session.get(Message, message.repeated_of_id) if message.repeated_of_id else None
     return dict(message=message, offered=[(name, _offer_label(name)) for name in offered], open_action=open_action,
                 action=Action(open_action) if open_action and open_action != REMIND else None, form=form,
                 kept=kept, conflict=conflict, notice=notice, history=history, remind_form=remind_form,
                 names=names, applicant_users=applicant_users, show_author=show_author, author=author,
                 attachments=attachments, chain=rounds, current_step=current,
                 deadline_state=inbox_service.deadline_state(message, now, pol.due_soon_limit(now)),
-                category=_classifier_names(message), back=_back(), now=now)
+                category=_classifier_names(message), back=_back(), now=now,
+                reason_text=wf.rejection_reason_text(message.rejection_reason,
+                                                     regulation_of(session, message.organization_id)),
+                repeated_of=repeated_of,
+                repeated_of_visible=bool(repeated_of) and inbox_service.can_view(session, actor, repeated_of.id))
 
 
 def _offer_label(name: str) -> str:
@@ -358,7 +367,7 @@ def history_details(entry: HistoryEntry, names: dict[int, str]) -> list[str]:
         return (org.short_name or org.name) if org else "—"
     lines = []
     if d.get("reason") and entry.action == Action.REJECT:
-        lines.append(f"Причина: {d['reason']}) {wf.REJECTION_REASONS.get(d['reason'], '')}")
+        lines.append(f"Причина: {wf.rejection_reason_text(d['reason'], regulation_of(db(), entry.to_org_id))}")
     if isinstance(d.get("category"), dict):
         session = db()
         cat = session.get(Category, d["category"]["to"][0]) if d["category"]["to"][0] else None
@@ -381,8 +390,8 @@ def history_details(entry: HistoryEntry, names: dict[int, str]) -> list[str]:
         lines.append("Текст ответа изменён")
     if d.get("rating"):
         lines.append(f"Оценка: {d['rating']} из 5")
-    if d.get("repeat_number"):
-        lines.append(f"Повторное сообщение: {d['repeat_number']}")
+    if isinstance(d.get("answered"), dict) and d["answered"].get("on_time") is not None:
+        lines.append("Ответ дан в срок" if d["answered"]["on_time"] else "Ответ дан с нарушением срока")
     if isinstance(d.get("answer_due"), dict) and d["answer_due"].get("from"):
         lines.append(f"Срок ответа пересчитан ({d['answer_due'].get('reason', '')}): "
                      f"{_moment(d['answer_due']['from'])} → {_moment(d['answer_due']['to'])}")
@@ -393,6 +402,14 @@ def history_details(entry: HistoryEntry, names: dict[int, str]) -> list[str]:
         if d.get("text"):
             lines.append(f"Текст: «{d['text']}»")
     return lines
+
+
+def _numbers(ids) -> dict[int, str]:
+    """Message numbers for the history's links (a repeat and its first message)."""
+    ids = [i for i in ids if isinstance(i, int)]
+    if not ids:
+        return {}
+    return dict(db().exec(select(Message.id, Message.number).where(Message.id.in_(ids))).all())
 
 
 def _day(value: str | None) -> date | None:
@@ -421,7 +438,9 @@ def _words():
     return dict(words=dict(stages={k.value: v for k, v in wf.STAGE_LABELS.items()},
                            actions=wf.ACTION_LABELS,
                            past={**{k.value: v for k, v in wf.ACTION_PAST.items()}, **PAST_EXTRA},
-                           reasons=wf.REJECTION_REASONS, step_status=STEP_STATUS,
+                           step_status=STEP_STATUS,
                            active=[s.value for s in wf.ACTIVE_STAGES]),
                 waits_for=lambda m, names: inbox_service.waits_for(m, lambda uid: names.get(uid, "—")),
+                ending_lines=lambda m: endings.ending_lines(m, env().timezone),
+                numbers=lambda ids: _numbers(ids),
                 history_details=history_details, result_text=result_text, initials=initials)

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from typing import Callable, Iterable
 
 from pos.workflow.rules import (Actor, Directory, Event, Grant, Invalid, NotAllowed, OrgInfo, Outcome,
-                                current_step, current_steps, why_not)
+                                answered_on_time, current_step, current_steps, why_not)
 from pos.workflow.vocabulary import (ACTIVE_STAGES, MAX_COMMENT, MAX_TEXT, REJECTION_REASONS, Action,
                                      Result, Role, Stage)
 
@@ -111,6 +111,10 @@ def _answer_fields(ctx: Directory, params: dict) -> dict:
             raise Invalid("Укажите дату, до которой отложено рассмотрение.", "postponed_until")
         if until <= ctx.deadlines.local_today(ctx.now):
             raise Invalid("Дата, до которой отложено, должна быть позже сегодняшней.", "postponed_until")
+        latest = ctx.deadlines.latest_postponement(ctx.now)
+        if until > latest:
+            raise Invalid(f"Рассмотрение можно отложить не более чем на {ctx.deadlines.max_postpone_days} дн.: "
+                          f"укажите дату не позднее {latest:%d.%m.%Y}.", "postponed_until")
         fields["postponed_until"] = until
     return fields
 
@@ -141,17 +145,20 @@ def _enter(message, stage: Stage, ctx: Directory) -> None:
 
 
 def _recompute_answer_due(message, ctx: Directory, outcome: Outcome, reason: str,
-                          start: datetime | None = None) -> None:
-    """Set the answer deadline (accelerated per the handling jurisdiction), recording any change."""
+                          start: datetime | None = None, *, record: bool = False) -> None:
+    """Set the answer deadline (accelerated per the handling jurisdiction), recording any change
+    (and, with `record`, recording it even if it came out the same: a new period that began)."""
     accelerated = ctx.is_accelerated(message.subcategory_id, _jurisdiction(ctx, message.organization_id))
     due = ctx.deadlines.answer_due(start or message.received_at, accelerated)
-    if due != message.answer_due_at or accelerated != message.accelerated:
+    if record or due != message.answer_due_at or accelerated != message.accelerated:
         outcome.details["answer_due"] = {
             "from": message.answer_due_at.isoformat(sep=" ", timespec="minutes") if message.answer_due_at else None,
             "to": due.isoformat(sep=" ", timespec="minutes"),
             "accelerated": accelerated,
             "reason": reason,
         }
+        if start is not None:
+            outcome.details["answer_due"]["counted_from"] = start.isoformat(sep=" ", timespec="minutes")
         message.answer_due_at = due
         message.accelerated = accelerated
         if message.stage in ACTIVE_STAGES:
@@ -412,20 +419,29 @@ def _approve(actor, message, steps, params, ctx, outcome):
         outcome.events += [Event("redirected", to_applicant=True, data={"organization_id": target.id}),
                            Event("inbox", org_role=(target.id, Role.COORDINATOR))]
         return Stage.COORDINATION
+    # The approved answer is the answer given, «отложено» included: when, against which deadline, on time or
+    # not is recorded now (the analytics count it; a later return to execution starts a new period).
+    message.answered_at = ctx.now
+    outcome.details["answered"] = {
+        "at": ctx.now.isoformat(sep=" ", timespec="minutes"),
+        "due": message.answer_due_at.isoformat(sep=" ", timespec="minutes"),
+        "on_time": answered_on_time(ctx.now, message.answer_due_at),
+        "result": str(message.result) if message.result else None,
+    }
     if message.result == Result.POSTPONED:
         outcome.details["postponed_until"] = message.postponed_until.isoformat()
         outcome.events.append(Event("postponed", to_applicant=True,
                                     data={"until": message.postponed_until.isoformat()}))
         return Stage.POSTPONED
-    message.answered_at = ctx.now
     outcome.events.append(Event("answered", to_applicant=True))
     return Stage.ANSWERED
 
 
 def _resume(actor, message, steps, params, ctx, outcome):
     outcome.details["postponed_until"] = message.postponed_until.isoformat()
-    _recompute_answer_due(message, ctx, outcome, "наступила дата, до которой было отложено рассмотрение",
-                          start=ctx.now)
+    # Clause 3.9 anew: 30 (or 10) calendar days from the return, not from the arrival long ago.
+    _recompute_answer_due(message, ctx, outcome, "возврат на исполнение после отсрочки: срок ответа "
+                          "исчисляется заново со дня возврата (п. 3.9)", start=ctx.now, record=True)
     message.result = None
     message.postponed_until = None
     outcome.events += [Event("resumed", to_applicant=True),
@@ -495,8 +511,9 @@ _HANDLERS: dict[Action, Callable[..., Stage]] = {
 def submit(fields: dict, ctx: Directory) -> tuple[dict, Outcome]:
     """Validate a new message and return its initial fields and the outcome.
 
-    A repeated message (`repeated_of_id` set) skips moderation and goes straight
-    back to coordination in the organization that answered.
+    Every message enters moderation (clause 3.3: «На этап модерации поступают все
+    сообщения»), a repeated one (`repeated_of_id` set) too: flagged, with the
+    organization that answered preselected for the moderator's «Принять».
     """
     text = _text(fields, "text", "Текст сообщения")
     category_id = _int(fields, "category_id", "Категория", required=False)
@@ -511,8 +528,7 @@ def submit(fields: dict, ctx: Directory) -> tuple[dict, Outcome]:
     else:
         org_id = ctx.route(category_id)
     repeated_of_id = fields.get("repeated_of_id")
-    # A repeated message skips moderation, unless nobody is there to coordinate it.
-    stage = Stage.COORDINATION if repeated_of_id and org_id is not None else Stage.MODERATION
+    stage = Stage.MODERATION
     accelerated = ctx.is_accelerated(subcategory_id, _jurisdiction(ctx, org_id))
     answer_due = ctx.deadlines.answer_due(ctx.now, accelerated)
     stage_due = min(ctx.deadlines.stage_due(stage, ctx.now, _jurisdiction(ctx, org_id)), answer_due)
@@ -538,6 +554,4 @@ def submit(fields: dict, ctx: Directory) -> tuple[dict, Outcome]:
                       details={"answer_due": {"from": None, "to": answer_due.isoformat(sep=" ", timespec="minutes"),
                                               "accelerated": accelerated, "reason": "сообщение поступило"},
                                "repeated_of_id": repeated_of_id})
-    if repeated_of_id:
-        outcome.events.append(Event("inbox", org_role=(org_id, Role.COORDINATOR)))
     return initial, outcome

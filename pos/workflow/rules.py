@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from enum import StrEnum
 from typing import Any, Iterable, Protocol
 
 from pos.deadlines import DeadlinePolicy
-from pos.workflow.vocabulary import ACTION_LABELS, POOR_RATING_MAX, STAGE_LABELS, Action, Role, Stage
+from pos.workflow.vocabulary import (ACTION_LABELS, DEFAULT_REGULATION, POOR_RATING_MAX, REGULATION_AMUR,
+                                     REGULATION_TYNDA, STAGE_LABELS, Action, Role, Stage)
 
 class Performer(StrEnum):
     """Who performs an action in the transition table."""
@@ -51,8 +52,6 @@ TRANSITIONS: dict[Action, Transition] = {
 
 # Regulations: which actions each one provides. Decree 608 (the city) gives the
 # heads only «согласовать» and «отклонить»: no delegation of either right.
-REGULATION_AMUR = "amur-232"
-REGULATION_TYNDA = "tynda-608"
 REGULATION_EXCLUDES: dict[str, frozenset[Action]] = {
     REGULATION_AMUR: frozenset(),
     REGULATION_TYNDA: frozenset({Action.DELEGATE_AGREEMENT, Action.DELEGATE_APPROVAL}),
@@ -174,6 +173,23 @@ def current_step(message, steps: Iterable):
         if step.kind == kind and step.status == "pending":
             return step
     return None
+
+
+def regulation_of(ctx: Directory, org_id: int | None) -> str:
+    """The regulation of the jurisdiction an organization belongs to; the platform's default for none."""
+    org = ctx.org(org_id)
+    return org.regulation if org is not None and org.regulation else DEFAULT_REGULATION
+
+
+def answered_on_time(answered_at: datetime | None, answer_due_at: datetime | None) -> bool | None:
+    """Whether an answer was given within its deadline (None: no answer yet)."""
+    if answered_at is None or answer_due_at is None:
+        return None
+    return _utc(answered_at) <= _utc(answer_due_at)
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
 
 
 def regulation_allows(action: Action, ctx: Directory, message) -> bool:

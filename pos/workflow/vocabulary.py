@@ -63,8 +63,15 @@ RESULT_LABELS = {
     Result.REJECTED: "отклонено",
 }
 
-# Clause 3.3, 1) of both regulations, word for word.
-REJECTION_REASONS = {
+# The regulations, by the code a jurisdiction (an organization tree's root) carries.
+REGULATION_AMUR = "amur-232"  # decree 232: the region's executive bodies (ИОГВ) and their organizations
+REGULATION_TYNDA = "tynda-608"  # decree 608: the city administration and its bodies
+# The platform's own regulation, for what belongs to no jurisdiction yet: the moderator works for the
+# platform's operator, and a message nobody has routed was never addressed to the city, so the regional
+# decree 232 (the platform's founding regulation) governs it, e.g. an unrouted message rejected in moderation.
+DEFAULT_REGULATION = REGULATION_AMUR
+
+_REASONS_COMMON = {
     "а": "в сообщении содержатся нецензурные либо оскорбительные выражения, угрозы жизни, "
          "здоровью и имуществу должностного лица, а также членов его семьи",
     "б": "текст сообщения не поддается прочтению",
@@ -75,11 +82,31 @@ REJECTION_REASONS = {
     "д": "текст сообщения содержит информацию, направленную на пропаганду ненависти и "
          "дискриминации по расовому, этническому, половому, религиозному, социальному признакам, "
          "ущемление прав меньшинств, несовершеннолетних, причиняющую или призывающую к причинению "
-         "вреда в любой форме, оскорбления в адрес органов и организаций",
+         "вреда в любой форме, оскорбления в адрес {insulted}",
     "е": "сообщение нарушает законодательство Российской Федерации",
     "ж": "сообщение содержит персональные данные третьих лиц, распространяемые без их согласия",
     "з": "сообщение содержит послания, просьбы, прошения личного характера",
 }
+# Clause 3.3, 1) of each regulation, word for word: they differ only in whom reason д) protects.
+REJECTION_REASONS_BY_REGULATION = {
+    regulation: {code: text.format(insulted=insulted) for code, text in _REASONS_COMMON.items()}
+    for regulation, insulted in ((REGULATION_AMUR, "ИОГВ и организаций"),
+                                 (REGULATION_TYNDA, "Администрации и учреждений"))
+}
+# The reasons are stored by their letter; this is the platform's default wording (DEFAULT_REGULATION).
+# Show a message's reason with `rejection_reasons(regulation)` of its jurisdiction instead.
+REJECTION_REASONS = REJECTION_REASONS_BY_REGULATION[DEFAULT_REGULATION]
+
+
+def rejection_reasons(regulation: str | None) -> dict[str, str]:
+    """The eight reasons а)–з) in the words of `regulation` (the platform's default when unknown)."""
+    return REJECTION_REASONS_BY_REGULATION.get(regulation or "", REJECTION_REASONS)
+
+
+def rejection_reason_text(code: str | None, regulation: str | None) -> str:
+    """«д) текст сообщения …» in the words of `regulation`; "" for no or an unknown letter."""
+    text = rejection_reasons(regulation).get(code or "")
+    return f"{code}) {text}" if text else ""
 
 
 class Action(StrEnum):
@@ -159,4 +186,4 @@ POOR_RATING_MAX = 3  # 1–3 of 5 is a poor rating: a repeated message may follo
 MAX_TEXT = 4000
 MAX_COMMENT = 2000
 
-__all__ = ['Stage', 'STAGE_LABELS', 'ACTIVE_STAGES', 'FINAL_STAGES', 'Role', 'ROLE_LABELS', 'PLATFORM_ROLES', 'Result', 'RESULT_LABELS', 'REJECTION_REASONS', 'Action', 'ACTION_LABELS', 'ACTION_PAST', 'POOR_RATING_MAX', 'MAX_TEXT', 'MAX_COMMENT']
+__all__ = ['Stage', 'STAGE_LABELS', 'ACTIVE_STAGES', 'FINAL_STAGES', 'Role', 'ROLE_LABELS', 'PLATFORM_ROLES', 'Result', 'RESULT_LABELS', 'REJECTION_REASONS', 'REJECTION_REASONS_BY_REGULATION', 'REGULATION_AMUR', 'REGULATION_TYNDA', 'DEFAULT_REGULATION', 'rejection_reasons', 'rejection_reason_text', 'Action', 'ACTION_LABELS', 'ACTION_PAST', 'POOR_RATING_MAX', 'MAX_TEXT', 'MAX_COMMENT']
