@@ -130,7 +130,7 @@ def test_a_late_answer_says_so_and_no_row_shows_a_deadline_or_a_badge(app, world
 def test_a_city_rejection_shows_the_date_the_letter_and_decree_608s_words(app, world):
     message = world.submit(org="city", sub="sport_ticket", text="Оскорбительный текст")
     moderator = signed_in(app, "moderator")
-    form = moderator.get(f"/staff/messages/{message.id}").get_data(as_text=True)
+    form = moderator.get(f"/staff/messages/{message.id}/act/reject").get_data(as_text=True)
     assert D_CITY in form and D_REGION not in form  # the moderator picks from the city's wording
     world.act("moderator", message, Action.REJECT, reason="д")
     message = world.reload(message)
@@ -167,6 +167,7 @@ def test_a_repeat_waits_for_the_moderator_with_its_first_message_beside_it(app, 
     html = moderator.get(f"/staff/messages/{repeat.id}").get_data(as_text=True)
     assert f'href="/staff/messages/{first.id}"' in html
     # «Принять» defaults to the organization that answered.
+    html = moderator.get(f"/staff/messages/{repeat.id}/act/accept").get_data(as_text=True)
     accept = html[html.index('name="accept-organization_id"'):]
     assert re.match(r'[^>]*>\s*(<option[^>]*>[^<]*</option>\s*)*?<option selected value="%d"' % first.organization_id,
                     accept)
