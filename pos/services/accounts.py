@@ -82,3 +82,9 @@ def create_organization(session: Session, name: str, kind: str, parent: Organiza
         session.add(OrganizationCategory(organization_id=org.id, category_id=category_id))
     session.flush()
     return org
+
+
+def set_password(session: Session, user: User, password: str) -> None:
+    """Store a new password, hashed; the caller checks it against the policy and commits."""
+    user.password_hash = hash_password(password)
+    session.add(user)
