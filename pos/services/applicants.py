@@ -245,12 +245,14 @@ def contact_applicant(data: Mapping, *, consent_version: str, require_email: boo
 
     Not added to a session: `send` writes it in the message's own transaction.
     """
-    first = _name(data.get("first_name"), "first_name", "Имя", required=False)
-    last = _name(data.get("last_name"), "last_name", "Фамилия", required=False)
-    full_name = _name(data.get("full_name") or f"{last} {first}", "full_name", "Фамилия, имя, отчество",
-                      required=require_email)
-    email = normalize_email(data.get("email"), required=require_email)
-    phone = normalize_phone(data.get("phone"), required=False)
+    found = Collector()
+    first = found.check(_name, data.get("first_name"), "first_name", "Имя", required=False)
+    last = found.check(_name, data.get("last_name"), "last_name", "Фамилия", required=False)
+    full_name = found.check(_name, data.get("full_name") or f"{last} {first}", "full_name",
+                            "Фамилия, имя, отчество", required=require_email)
+    email = found.check(normalize_email, data.get("email"), required=require_email)
+    phone = found.check(normalize_phone, data.get("phone"), required=False)
+    found.raise_any()
     if not (full_name or email or phone):
         return None
     return _applicant_row(Profile(CITIZEN, full_name, email, phone), user_id=None, consent_version=consent_version)
@@ -330,6 +332,12 @@ def sent_with(session: Session, token: str | None, *, applicant_id: int | None =
     return session.exec(query).first()
 
 
+def _token_is_free(session: Session, token: str | None) -> None:
+    """A token that sent someone else's message (copied from another form): refused, nothing shown."""
+    if sent_with(session, token) is not None:
+        raise Invalid("Эта форма уже была отправлена. Откройте форму заново и отправьте сообщение.")
+
+
 def send(session: Session, env: Env, fields: dict, *, uploads: list[files.Upload] = (), source: str = "web",
          user: User | None = None, applicant_id: int | None = None, contact: Applicant | None = None,
          api_client_id: int | None = None, api_token: str | None = None, token: str | None = None) -> Message:
@@ -338,8 +346,13 @@ def send(session: Session, env: Env, fields: dict, *, uploads: list[files.Upload
     `token` is the sending form's: a form sent again raises `AlreadySent` with the message it sent,
     whether the first request has finished or is still running (the database keeps one per token)."""
     owner = {"applicant_id": applicant_id} if applicant_id is not None else {"source": source}
-    if (earlier := sent_with(session, token, **owner)) is not None:
-        raise AlreadySent(earlier)
+    if token:
+        if (earlier := sent_with(session, token, **owner)) is not None:
+            raise AlreadySent(earlier)
+        _token_is_free(session, token)
+        # The look-up's read ends here, before the message's own transaction (on SQLite a transaction
+        # holds the write lock from its first statement).
+        session.commit()
     fields = dict(fields)
     files.check(list(uploads))  # a bad file refuses everything before anything is written
     if fields.get("subcategory_id") and not fields.get("category_id"):
@@ -362,6 +375,7 @@ def send(session: Session, env: Env, fields: dict, *, uploads: list[files.Upload
         session.rollback()
         if (earlier := sent_with(session, token, **owner)) is not None:
             raise AlreadySent(earlier) from None  # the same form's other request won
+        _token_is_free(session, token)
         raise
     except Exception:
         session.rollback()

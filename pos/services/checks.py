@@ -22,7 +22,8 @@ class Collector:
         try:
             return fn(*args, **kwargs)
         except Invalid as exc:
-            self.add(exc.field, str(exc))
+            for field, message in getattr(exc, "problems", None) or [(exc.field, str(exc))]:
+                self.add(field, message)
             return ""
 
     def add(self, field: str | None, message: str) -> None:
