@@ -84,7 +84,7 @@ def test_staff_and_strangers_do_not_get_applicant_pages(app, client, world):
 
 def test_new_message_form_lists_categories_and_refreshes_subcategories_without_js(app, world):
     c = signed_in(app, "citizen")
-    page = text_of(c.get("/my/messages/new"))
+    page = text_of(c.get("/my/messages/new", follow_redirects=True))
     assert "— не выбрана (определит модератор) —" in page and "Дороги" in page
     assert "<noscript>" in page and "Показать подкатегории" in page
     roads = world.cat["roads"].id

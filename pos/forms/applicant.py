@@ -37,7 +37,9 @@ def new_form_token() -> str:
 
 def _form_token_field() -> HiddenField:
     """This form instance's idempotency token, made when the form is rendered: the same form sent
-    twice (Back and resubmit, a double click) carries the same token and creates one thing."""
+    twice (a double click, Back to the cached page) carries the same token and creates one thing.
+    (The message forms, which have pages of their own, carry it in their address instead: see
+    pos/views/applicant.py `new_message`.)"""
     return HiddenField(default=new_form_token, validators=[Optional(), Length(max=64)])
 
 
@@ -85,7 +87,6 @@ class MessageForm(FlaskForm):
     latitude = StringField("Широта", validators=[Optional(), Length(max=30)], render_kw={"inputmode": "decimal"})
     longitude = StringField("Долгота", validators=[Optional(), Length(max=30)], render_kw={"inputmode": "decimal"})
     files = MultipleFileField("Файлы")
-    form_token = _form_token_field()
 
 
 class EmbedForm(FlaskForm):
@@ -105,7 +106,6 @@ class EmbedForm(FlaskForm):
     address = _address_field()
     files = MultipleFileField("Файлы")
     consent = BooleanField("Я даю согласие на обработку персональных данных")
-    form_token = _form_token_field()
 
 
 class RateForm(FlaskForm):

@@ -9,7 +9,7 @@ from sqlmodel import select
 from pos import workflow as wf
 from pos.auth import applicant_required, current_actor
 from pos.forms.applicant import (FILES_HINT, TEXT_HINT, ConfirmForm, MessageForm, RateForm, RegistrationForm,
-                                 RepeatForm)
+                                 RepeatForm, new_form_token)
 from pos.models import Category, Message, Subcategory
 from pos.services import applicant_messages as mine
 from pos.services import applicants, files, messages, registration
@@ -142,15 +142,21 @@ def register_confirm(token: str):
 @bp.route("/my/messages/new", methods=["GET", "POST"])
 @applicant_required
 def new_message():
+    # Each form instance has its own token, in its address: Back returns to that address, and the
+    # form the browser shows again (fetched anew, the typed text put back) carries the same token,
+    # so sending it again finds the message it sent (a hidden field would be a new one by then).
+    token = applicants.form_token(request.args.get("form"))
+    if request.method == "GET" and token is None:
+        return redirect(url_for("applicant.new_message", form=new_form_token()), 303)
+    earlier = applicants.sent_with(db(), token, applicant_id=_applicant_id())
     form = MessageForm()
     set_classifier_choices(form)
     status = 200
     if request.method == "POST" and request.form.get("refresh"):
         # Only the subcategory list was asked for (no JavaScript): nothing is checked or sent.
         return render_template("applicant/new_message.html", form=form, text_hint=TEXT_HINT,
-                               files_hint=FILES_HINT, refreshed=True)
-    token = applicants.form_token(form.form_token.data)
-    if request.method == "POST" and (earlier := applicants.sent_with(db(), token, applicant_id=_applicant_id())):
+                               files_hint=FILES_HINT, refreshed=True, token=token)
+    if request.method == "POST" and earlier is not None:
         return _already_sent(earlier)
     if form.validate_on_submit():
         try:
@@ -168,8 +174,8 @@ def new_message():
             return redirect(url_for("applicant.message", message_id=message.id), 303)
     elif request.method == "POST":
         status = 400
-    return render_template("applicant/new_message.html", form=form, text_hint=TEXT_HINT,
-                           files_hint=FILES_HINT), status
+    return render_template("applicant/new_message.html", form=form, text_hint=TEXT_HINT, files_hint=FILES_HINT,
+                           token=token, earlier=earlier), status
 
 
 def _applicant_id() -> int | None:

@@ -11,7 +11,7 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from pos import workflow as wf
-from pos.forms.applicant import FILES_HINT, TEXT_HINT, EmbedForm
+from pos.forms.applicant import FILES_HINT, TEXT_HINT, EmbedForm, new_form_token
 from pos.models import Message, Organization
 from pos.services import applicant_messages as mine
 from pos.services import applicants
@@ -49,10 +49,13 @@ def _organization(org_id: int) -> Organization:
 @bp.route("/<int:org_id>", methods=["GET", "POST"])
 def form(org_id: int):
     org = _organization(org_id)
+    # The form instance's token is in its address, as for the signed-in form (pos/views/applicant.py).
+    token = applicants.form_token(request.args.get("form"))
+    if request.method == "GET" and token is None:
+        return redirect(url_for("embed.form", org_id=org.id, form=new_form_token()), 303)
     form = EmbedForm()
     status = 200
     if form.is_submitted():
-        token = applicants.form_token(form.form_token.data)
         if earlier := applicants.sent_with(db(), token, source="embed"):
             return _sent(org, earlier, again=True)
         # The form's checks and the service's together: one submit shows every problem.
@@ -75,7 +78,7 @@ def form(org_id: int):
             show_error(form, exc)
         status = 400
     return render_template("embed/form.html", form=form, org=org, text_hint=TEXT_HINT, files_hint=FILES_HINT,
-                           consent_text=applicants.CONSENT_TEXT), status
+                           consent_text=applicants.CONSENT_TEXT, token=token), status
 
 
 def _sent(org: Organization, message: Message, *, again: bool = False):
