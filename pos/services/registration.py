@@ -88,6 +88,14 @@ def pending(session: Session, token: str) -> PendingRegistration | None:
         PendingRegistration.expires_at > clock.now())).first()
 
 
+def completed(session: Session, token: str) -> PendingRegistration | None:
+    """The registration a link has completed already (followed again, or its button pressed twice)."""
+    if not token or len(token) > 100:
+        return None
+    return session.exec(select(PendingRegistration).where(
+        PendingRegistration.token_hash == _hash(token), PendingRegistration.confirmed_at.is_not(None))).first()
+
+
 def confirm(session: Session, token: str) -> User:
     """Create the account of a pending registration; `Invalid` for a dead link or a done registration."""
     row = pending(session, token)

@@ -123,6 +123,11 @@ def register_confirm(token: str):
     creates nothing; the button creates the account and signs the person in."""
     form = ConfirmForm()
     if registration.pending(db(), token) is None:
+        done = registration.completed(db(), token)
+        if done is not None and current_user.is_authenticated and current_user.login == done.email:
+            return redirect(url_for("applicant.my_messages"), 303)  # the button pressed twice
+        if done is not None:
+            return render_template("applicant/register_confirm.html", form=None, error=registration.ALREADY_DONE)
         return render_template("applicant/register_confirm.html", form=None,
                                error=registration.LINK_INVALID), 404
     if form.validate_on_submit():
