@@ -205,3 +205,10 @@ def test_the_job_sends_both_letters_and_forgets_the_link(db_session, jobs_setup,
     with pytest.raises(applicants.Invalid, match="недействительна"):
         provider.confirm(db_session, second.payload["token"])
     assert db_session.exec(select(PendingRegistration)).all()[0].confirmed_at is not None
+
+
+def test_an_applicants_address_is_taken_even_when_the_login_is_another(client, session, world):
+    """The demo applicants sign in as `citizen`; their address is theirs all the same."""
+    client.post("/register", data={**REGISTRATION, "email": "citizen@example.ru"})
+    letter = last_letter(session)
+    assert (letter["letter"], letter["name"]) == (registration.TAKEN_LETTER, "Заявитель citizen")
