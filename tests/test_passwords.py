@@ -8,7 +8,7 @@ from pos.models import User
 from pos.services import accounts
 from pos.services import passwords as policy
 from pos.services.passwords import password_problems
-from tests.applicant_app import app, client, counts, signed_in  # noqa: F401
+from tests.applicant_app import app, client, signed_in  # noqa: F401
 from tests.test_seed_cli import make_app, run
 
 GOOD = "зимний-лес-над-зеей"

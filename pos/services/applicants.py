@@ -18,7 +18,7 @@ from sqlmodel import Session, select
 from pos import clock
 from pos.models import Applicant, Message, Subcategory, User
 from pos.services import accounts, files
-from pos.services.checks import Collector, Problems  # noqa: F401 (Problems: the views catch it)
+from pos.services.checks import Collector
 from pos.services.passwords import password_problems
 from pos.services.messages import Env, submit_message
 from pos.workflow import Invalid
@@ -153,7 +153,7 @@ def _profile(data: Mapping, found: Collector) -> Profile:
 
 
 def validate_profile(data: Mapping) -> Profile:
-    """The applicant's data, checked; `Problems` lists every field at fault."""
+    """The applicant's data, checked; `pos.services.checks.Problems` lists every field at fault."""
     found = Collector()
     profile = _profile(data, found)
     found.raise_any()
@@ -162,7 +162,7 @@ def validate_profile(data: Mapping) -> Profile:
 
 def check_registration(data: Mapping, credentials: Mapping, *, consent: bool) -> Profile:
     """Everything a registration needs, checked at once: the profile, the password policy, the
-    repeated password and the consent. `Problems` lists them all."""
+    repeated password and the consent. `pos.services.checks.Problems` lists them all."""
     found = Collector()
     profile = _profile(data, found)
     password = credentials.get("password") or ""
@@ -282,7 +282,7 @@ def _address(value) -> str:
 
 def message_fields(data: Mapping, *, require_location: bool = True) -> dict:
     """What the applicant sent, checked beyond the workflow's own checks: the place and the classifier ids.
-    `Problems` lists every field at fault."""
+    `pos.services.checks.Problems` lists every field at fault."""
     found = Collector()
     address = found.check(_address, data.get("address"))
     latitude = found.check(_coordinate, data.get("latitude"), "latitude", "Широта", 90)
