@@ -110,7 +110,8 @@ def confirm(session: Session, token: str) -> User:
     try:
         user = create_account(session, Profile(**row.profile), password_hash=row.password_hash,
                               consent_version=row.consent_version)
-        row.confirmed_at = clock.now()
+        # Kept till it expires only to recognise the link followed again; what it held is in the account now.
+        row.confirmed_at, row.password_hash, row.profile = clock.now(), "", {}
         session.add(row)
         # Other registrations of the address, still waiting, are void now.
         session.execute(delete(PendingRegistration).where(PendingRegistration.email == row.email,
