@@ -150,6 +150,8 @@ def test_a_forged_link_is_a_clear_404(client, world):
     response = client.get(registration.CONFIRM_PATH + "x" * 43)
     assert response.status_code == 404 and "Зарегистрируйтесь ещё раз" in text_of(response)
     assert client.post(registration.CONFIRM_PATH + "x" * 500).status_code == 404
+    assert client.get(registration.CONFIRM_PATH + "%ED%A0%80" + "x" * 30).status_code == 404  # a lone surrogate
+    assert client.get(registration.CONFIRM_PATH + "..%2F" + "x" * 30).status_code == 404
 
 
 def test_two_registrations_of_one_address_make_one_account(app, session, world):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import logging
+import re
 import secrets
 import uuid
 from datetime import timedelta
@@ -40,8 +41,16 @@ LINK_INVALID = ("Ссылка для завершения регистрации
 ALREADY_DONE = "Регистрация по этому адресу уже завершена. Войдите с адресом электронной почты и паролем."
 
 
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{20,100}")
+
+
 def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _well_formed(token: str) -> bool:
+    """What `secrets.token_urlsafe` makes; anything else in the address finds nothing."""
+    return bool(token and _TOKEN.fullmatch(token))
 
 
 def _account(session: Session, email: str) -> User | None:
@@ -85,7 +94,7 @@ def start(session: Session, profile: Profile, password: str, *, consent_version:
 
 def pending(session: Session, token: str) -> PendingRegistration | None:
     """The registration a link completes, while it may still be completed."""
-    if not token or len(token) > 100:
+    if not _well_formed(token):
         return None
     return session.exec(select(PendingRegistration).where(
         PendingRegistration.token_hash == _hash(token), PendingRegistration.confirmed_at.is_(None),
@@ -94,7 +103,7 @@ def pending(session: Session, token: str) -> PendingRegistration | None:
 
 def completed(session: Session, token: str) -> PendingRegistration | None:
     """The registration a link has completed already (followed again, or its button pressed twice)."""
-    if not token or len(token) > 100:
+    if not _well_formed(token):
         return None
     return session.exec(select(PendingRegistration).where(
         PendingRegistration.token_hash == _hash(token), PendingRegistration.confirmed_at.is_not(None))).first()
