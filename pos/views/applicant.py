@@ -135,7 +135,7 @@ def register_confirm(token: str):
             user = applicants.identity_provider().confirm(db(), token)
         except wf.Invalid as exc:
             return render_template("applicant/register_confirm.html", form=None, error=str(exc)), 409
-        session.pop("registration_email", None)
+        session.clear()  # a new session for the signed-in person, as at «Войти» (no fixation)
         login_user(user)
         flash("Регистрация завершена. Для входа используйте адрес электронной почты и пароль.", "success")
         return redirect(url_for("applicant.my_messages"), 303)
