@@ -74,7 +74,11 @@ def register_cli(app: Flask) -> None:
                   help="ROLE or ROLE:ORG_ID or head:ORG_ID:CAT_ID,CAT_ID (repeat). Roles: "
                        + ", ".join(r.value for r in Role))
     def create_user(login, password, full_name, position, email, roles):
-        """Create a staff user with roles; prints its id."""
+        """Create a staff user with roles; prints its id. The password must pass the policy."""
+        from pos.services.passwords import password_problems
+        problems = password_problems(password, login=login, email=email, name=full_name)
+        if problems:
+            raise click.ClickException("Пароль не подходит: " + " ".join(problems))
         with _session() as session:
             try:
                 user = accounts.create_user(session, login, password, full_name, position=position, email=email)

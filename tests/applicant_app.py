@@ -86,3 +86,23 @@ def notification(session, applicant_id: int, message_id: int | None, title: str,
     session.add(row)
     session.commit()
     return row
+
+
+def last_letter(session) -> dict:
+    """The newest registration letter in the outbox (what the worker would send)."""
+    from pos.services import registration
+    session.expire_all()
+    rows = session.exec(select(OutboxEvent).order_by(OutboxEvent.id.desc())).all()
+    return next(row.payload for row in rows if registration.is_letter(row.payload))
+
+
+def register(client, session, data: dict):
+    """Fill in /register and follow the link of the letter, as a person does; the response lands on
+    «Мои сообщения» signed in."""
+    from pos.services.registration import CONFIRM_PATH
+    response = client.post("/register", data=data)
+    assert response.status_code == 303 and response.location.endswith("/register/sent"), \
+        response.get_data(as_text=True)
+    link = CONFIRM_PATH + last_letter(session)["token"]
+    assert client.get(link).status_code == 200
+    return client.post(link)

@@ -18,7 +18,7 @@ def csrf_app(app):
 
 
 def test_embed_page_may_be_framed_and_loads_no_script(csrf_app, world):
-    response = csrf_app.test_client().get(f"/embed/{world.org['C'].id}")
+    response = csrf_app.test_client().get(f"/embed/{world.org['C'].id}", follow_redirects=True)
     assert response.status_code == 200
     assert "X-Frame-Options" not in response.headers
     assert "frame-ancestors *" in response.headers["Content-Security-Policy"]

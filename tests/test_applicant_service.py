@@ -1,11 +1,15 @@
 """The applicant's services: ИНН/ОГРН check digits, registration and consent, sending, statuses in their words."""
 import pytest
 from hypothesis import given, strategies as st
+from datetime import timedelta
+
+from sqlalchemy import func
 from sqlmodel import select
 
-from pos.models import Applicant, Message, User
+from pos import clock
+from pos.models import Applicant, Message, OutboxEvent, User
 from pos.services import applicant_messages as mine
-from pos.services import applicants
+from pos.services import applicants, registration
 from pos.services.files import Upload
 from pos.workflow import REJECTION_REASONS, Action, Invalid, Stage
 from tests.applicant_app import FORGED_PDF, counts, pdf_bytes
@@ -53,8 +57,20 @@ LEGAL = {"kind": "legal", "org_name": "ПАО Сбербанк", "inn": VALID_IN
 PASSWORDS = {"password": "длинный-пароль", "password_confirm": "длинный-пароль"}
 
 
+def letters(session) -> list[dict]:
+    """The registration letters waiting in the outbox, oldest first."""
+    return [row.payload for row in session.exec(select(OutboxEvent).order_by(OutboxEvent.id))
+            if registration.is_letter(row.payload)]
+
+
+def registered(session, data, passwords=PASSWORDS) -> User:
+    """Register, then follow the link of the letter, as the owner of the address does."""
+    applicants.identity_provider().register(session, data, passwords, consent=True)
+    return applicants.identity_provider().confirm(session, letters(session)[-1]["token"])
+
+
 def test_citizen_registers_with_consent_recorded(session):
-    user = applicants.identity_provider().register(session, CITIZEN, PASSWORDS, consent=True)
+    user = registered(session, CITIZEN)
     applicant = session.exec(select(Applicant).where(Applicant.user_id == user.id)).one()
     assert (user.login, user.is_staff, user.full_name) == ("sidorov@mail.ru", False, "Сидоров Пётр Ильич")
     assert (applicant.kind, applicant.email, applicant.phone) == ("citizen", "sidorov@mail.ru", "+79141234567")
@@ -63,8 +79,33 @@ def test_citizen_registers_with_consent_recorded(session):
                                                                  "password": "длинный-пароль"}).id == user.id
 
 
+def test_no_account_exists_until_the_link_is_followed(session):
+    before = counts(session)
+    applicants.identity_provider().register(session, CITIZEN, PASSWORDS, consent=True)
+    assert session.exec(select(User).where(User.login == "sidorov@mail.ru")).first() is None
+    (letter,) = letters(session)
+    assert (letter["letter"], letter["to"]) == (registration.CONFIRM_LETTER, "sidorov@mail.ru")
+    assert counts(session)["User"] == before["User"] and counts(session)["Applicant"] == before["Applicant"]
+    assert applicants.identity_provider().authenticate(
+        session, {"login": "sidorov@mail.ru", "password": "длинный-пароль"}) is None
+    user = applicants.identity_provider().confirm(session, letter["token"])
+    assert user.login == "sidorov@mail.ru"
+    with pytest.raises(Invalid, match="уже завершена|недействительна"):
+        applicants.identity_provider().confirm(session, letter["token"])  # a link works once
+
+
+def test_a_link_dies_after_a_day(session):
+    applicants.identity_provider().register(session, CITIZEN, PASSWORDS, consent=True)
+    token = letters(session)[-1]["token"]
+    with clock.frozen(clock.now() + timedelta(hours=registration.CONFIRM_HOURS, minutes=1)):
+        with pytest.raises(Invalid, match="недействительна или устарела"):
+            applicants.identity_provider().confirm(session, token)
+    with pytest.raises(Invalid, match="недействительна или устарела"):
+        applicants.identity_provider().confirm(session, "forged-" + token[7:])
+
+
 def test_legal_entity_registers_with_contact_person(session):
-    user = applicants.identity_provider().register(session, LEGAL, PASSWORDS, consent=True)
+    user = registered(session, LEGAL)
     applicant = session.exec(select(Applicant).where(Applicant.user_id == user.id)).one()
     assert (applicant.kind, applicant.org_name, applicant.inn, applicant.ogrn) == ("legal", "ПАО Сбербанк",
                                                                                   VALID_INN, VALID_OGRN)
@@ -87,12 +128,27 @@ def test_bad_registration_is_refused_and_writes_nothing(session, world, change, 
     before = counts(session)
     with pytest.raises(Invalid) as refused:
         applicants.identity_provider().register(session, {**LEGAL, **change}, PASSWORDS, consent=True)
-    assert refused.value.field == field and words in str(refused.value)
+    assert any(f == field and words in text for f, text in refused.value.problems)
+    assert counts(session) == before
+
+
+def test_every_problem_of_a_registration_is_reported_at_once(session, world):
+    """Item 7: the phone, the ИНН, the ОГРН, the password, its repeat and the consent, in one answer."""
+    before = counts(session)
+    data = {**LEGAL, "phone": "12", "inn": "7707083894", "ogrn": "10277", "email": "кто-то"}
+    with pytest.raises(Invalid) as refused:
+        applicants.identity_provider().register(session, data, {"password": "12345678", "password_confirm": "1"},
+                                                consent=False)
+    fields = [field for field, _text in refused.value.problems]
+    assert fields == ["email", "phone", "inn", "ogrn", "password", "password_confirm", "consent"]
     assert counts(session) == before
 
 
 @pytest.mark.parametrize("passwords, consent, field", [
     ({"password": "short", "password_confirm": "short"}, True, "password"),
+    ({"password": "12345678", "password_confirm": "12345678"}, True, "password"),
+    ({"password": "password", "password_confirm": "password"}, True, "password"),
+    ({"password": "sidorov@mail.ru", "password_confirm": "sidorov@mail.ru"}, True, "password"),
     ({"password": "длинный-пароль", "password_confirm": "другой-пароль"}, True, "password_confirm"),
     (PASSWORDS, False, "consent"),
 ])
@@ -100,15 +156,18 @@ def test_password_and_consent_are_required(session, world, passwords, consent, f
     before = counts(session)
     with pytest.raises(Invalid) as refused:
         applicants.identity_provider().register(session, CITIZEN, passwords, consent=consent)
-    assert refused.value.field == field
+    assert [f for f, _text in refused.value.problems] == [field]
     assert counts(session) == before
 
 
-def test_an_email_registers_once(session, world):
-    applicants.identity_provider().register(session, CITIZEN, PASSWORDS, consent=True)
-    with pytest.raises(Invalid, match="уже зарегистрирован") as refused:
-        applicants.identity_provider().register(session, {**CITIZEN, "full_name": "Другой"}, PASSWORDS, consent=True)
-    assert refused.value.field == "email"
+def test_a_registered_email_gets_a_letter_not_a_refusal(session, world):
+    """Nothing tells the person at the form that the address is registered: its owner gets a letter."""
+    user = registered(session, CITIZEN)
+    applicants.identity_provider().register(session, {**CITIZEN, "full_name": "Другой"}, PASSWORDS, consent=True)
+    last = letters(session)[-1]
+    assert (last["letter"], last["to"], last["name"]) == (registration.TAKEN_LETTER, user.login, user.full_name)
+    assert "token" not in last
+    assert session.exec(select(func.count()).select_from(User).where(User.login == user.login)).one() == 1
 
 
 @pytest.mark.parametrize("data, field", [

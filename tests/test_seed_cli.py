@@ -178,7 +178,7 @@ def test_create_organizations_users_and_list_them(app, fresh_database):
                    "--regulation", "tynda-608").output)
     body = int(run(app, "create-org", "--name", "Управление ЖКХ", "--kind", "branch_body", "--parent", str(root),
                    "--category", str(roads)).output)
-    user = int(run(app, "create-user", "--login", "Zeya.Head", "--password", "secret", "--name", "Петров П. П.",
+    user = int(run(app, "create-user", "--login", "Zeya.Head", "--password", "зимний-лес-над-зеей", "--name", "Петров П. П.",
                    "--role", f"head:{body}:{roads}", "--role", f"coordinator:{body}", "--role", "analyst").output)
     with Session(make_engine(fresh_database)) as session:
         org = session.get(Organization, body)
@@ -195,9 +195,9 @@ def test_create_organizations_users_and_list_them(app, fresh_database):
 @pytest.mark.parametrize("args, error", [
     (["create-org", "--name", "X", "--kind", "subordinate", "--parent", "999"], "не найдена"),
     (["create-org", "--name", "X", "--kind", "ministry"], "Invalid value"),
-    (["create-user", "--login", "x", "--password", "p", "--name", "X", "--role", "coordinator"], "укажите организацию"),
-    (["create-user", "--login", "x", "--password", "p", "--name", "X", "--role", "coordinator:999"], "не найдена"),
-    (["create-user", "--login", "x", "--password", "p", "--name", "X", "--role", "king"], "king"),
+    (["create-user", "--login", "x", "--password", "зимний-лес-над-зеей", "--name", "X", "--role", "coordinator"], "укажите организацию"),
+    (["create-user", "--login", "x", "--password", "зимний-лес-над-зеей", "--name", "X", "--role", "coordinator:999"], "не найдена"),
+    (["create-user", "--login", "x", "--password", "зимний-лес-над-зеей", "--name", "X", "--role", "king"], "king"),
 ])
 def test_commands_refuse_bad_input_with_an_exit_code(app, fresh_database, args, error):
     result = run(app, *args, ok=False)
@@ -209,8 +209,8 @@ def test_commands_refuse_bad_input_with_an_exit_code(app, fresh_database, args, 
 
 
 def test_create_user_twice_is_refused(app):
-    run(app, "create-user", "--login", "twice", "--password", "p", "--name", "Один")
-    result = run(app, "create-user", "--login", "TWICE", "--password", "p", "--name", "Два", ok=False)
+    run(app, "create-user", "--login", "twice", "--password", "зимний-лес-над-зеей", "--name", "Один")
+    result = run(app, "create-user", "--login", "TWICE", "--password", "зимний-лес-над-зеей", "--name", "Два", ok=False)
     assert result.exit_code == 1 and "уже существует" in result.output
 
 

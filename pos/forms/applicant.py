@@ -3,13 +3,16 @@
 The forms check the shape (required, lengths); the services check the meaning
 (ИНН check digits, the classifier, files by content) and name the field at fault.
 """
+import secrets
+
 from flask_wtf import FlaskForm
-from wtforms import (BooleanField, EmailField, MultipleFileField, PasswordField, RadioField, SelectField,
-                     StringField, TelField, TextAreaField)
+from wtforms import (BooleanField, EmailField, HiddenField, MultipleFileField, PasswordField, RadioField,
+                     SelectField, StringField, TelField, TextAreaField)
 from wtforms.validators import DataRequired, Length, Optional
 
 from pos.services.applicant_messages import RATING_LABELS
 from pos.services.applicants import KIND_LABELS, MAX_ADDRESS, MAX_EMAIL, MAX_NAME
+from pos.services.passwords import MAX_LENGTH as MAX_PASSWORD
 from pos.services.files import ALLOWED_HUMAN, MAX_FILE_BYTES, MAX_FILES
 from pos.workflow import MAX_COMMENT, MAX_TEXT
 
@@ -26,6 +29,18 @@ def _text_field(label: str = "Текст сообщения", rows: int = 8) -> 
     return TextAreaField(label, validators=[DataRequired("Заполните поле «Текст сообщения»."),
                                             _length(MAX_TEXT, "Текст сообщения")],
                          render_kw={"rows": rows, "maxlength": MAX_TEXT})
+
+
+def new_form_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def _form_token_field() -> HiddenField:
+    """This form instance's idempotency token, made when the form is rendered: the same form sent
+    twice (a double click, Back to the cached page) carries the same token and creates one thing.
+    (The message forms, which have pages of their own, carry it in their address instead: see
+    pos/views/applicant.py `new_message`.)"""
+    return HiddenField(default=new_form_token, validators=[Optional(), Length(max=64)])
 
 
 def _address_field() -> StringField:
@@ -52,12 +67,16 @@ class RegistrationForm(FlaskForm):
                        render_kw={"autocomplete": "email"})
     phone = TelField("Телефон", validators=[DataRequired("Укажите номер телефона."), Length(max=40)],
                      render_kw={"autocomplete": "tel"})
-    password = PasswordField("Пароль", validators=[DataRequired("Придумайте пароль."), Length(max=200)],
+    # Required-ness and the policy are the service's check, which reports every problem at once.
+    password = PasswordField("Пароль", validators=[Length(max=MAX_PASSWORD)],
                              render_kw={"autocomplete": "new-password"})
-    password_confirm = PasswordField("Пароль ещё раз", validators=[DataRequired("Повторите пароль."),
-                                                                   Length(max=200)],
+    password_confirm = PasswordField("Пароль ещё раз", validators=[Length(max=MAX_PASSWORD)],
                                      render_kw={"autocomplete": "new-password"})
     consent = BooleanField("Я даю согласие на обработку персональных данных на условиях, изложенных выше")
+
+
+class ConfirmForm(FlaskForm):
+    """«Завершить регистрацию»: only the CSRF token."""
 
 
 class MessageForm(FlaskForm):
@@ -99,3 +118,4 @@ class RateForm(FlaskForm):
 
 class RepeatForm(FlaskForm):
     text = _text_field("Текст повторного сообщения", rows=6)
+    form_token = _form_token_field()

@@ -1,13 +1,13 @@
 """The data model: SQLModel tables, one module per area."""
 from pos.models.org import Organization, OrganizationCategory
 from pos.models.classifier import AcceleratedSubcategory, AnswerTemplate, Category, Subcategory
-from pos.models.people import Applicant, RoleGrant, RoleGrantCategory, User
+from pos.models.people import Applicant, PendingRegistration, RoleGrant, RoleGrantCategory, User
 from pos.models.message import ApprovalStep, Attachment, HistoryEntry, Message
 from pos.models.infra import ApiClient, CalendarOverride, Notification, OutboxEvent, StageDeadline
 
 __all__ = [
     "AcceleratedSubcategory", "AnswerTemplate", "ApiClient", "Applicant", "ApprovalStep",
     "Attachment", "CalendarOverride", "Category", "HistoryEntry", "Message", "Notification",
-    "Organization", "OrganizationCategory", "OutboxEvent", "RoleGrant", "RoleGrantCategory",
+    "Organization", "OrganizationCategory", "OutboxEvent", "PendingRegistration", "RoleGrant", "RoleGrantCategory",
     "StageDeadline", "Subcategory", "User",
 ]

@@ -21,6 +21,9 @@ class Message(SQLModel, table=True):
     api_client_id: Optional[int] = Field(default=None, foreign_key="api_client.id")
     # Open311: the token handed back with an API-created request (GET tokens/{token}).
     api_token: Optional[str] = Field(default=None, max_length=64, unique=True)
+    # The applicant's form instance that sent it (a hidden field): a resubmitted form finds this
+    # message instead of writing a second one.
+    form_token: Optional[str] = Field(default=None, max_length=64, unique=True)
     category_id: Optional[int] = Field(default=None, foreign_key="category.id", index=True)
     subcategory_id: Optional[int] = Field(default=None, foreign_key="subcategory.id", index=True)
     # The organization the message is with now (routing may leave it empty until moderation).

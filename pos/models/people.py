@@ -2,6 +2,7 @@
 from datetime import datetime
 from typing import ClassVar, Optional
 
+from sqlalchemy import JSON, Column
 from sqlmodel import Field, SQLModel
 
 
@@ -64,3 +65,23 @@ class Applicant(SQLModel, table=True):
     consent_at: Optional[datetime] = None
     consent_version: str = Field(default="", max_length=32)
     created_at: datetime
+
+
+class PendingRegistration(SQLModel, table=True):
+    """A registration waiting for its e-mail to be confirmed by the link sent there.
+
+    No account exists until then, so nobody can take an address by registering it, and the
+    page after «Зарегистрироваться» is the same whether the address is free or taken.
+    """
+    __tablename__ = "pending_registration"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    # sha256 of the link's secret: the database alone does not confirm anything.
+    token_hash: str = Field(max_length=64, unique=True)
+    email: str = Field(max_length=120, index=True)
+    # The checked profile (pos.services.applicants.Profile) as it was typed.
+    profile: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    password_hash: str = Field(max_length=300)
+    consent_version: str = Field(max_length=32)
+    created_at: datetime
+    expires_at: datetime
+    confirmed_at: Optional[datetime] = None

@@ -12,11 +12,14 @@ import re
 from dataclasses import dataclass
 from typing import Mapping, Protocol
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from pos import clock
 from pos.models import Applicant, Message, Subcategory, User
 from pos.services import accounts, files
+from pos.services.checks import Collector
+from pos.services.passwords import password_problems
 from pos.services.messages import Env, submit_message
 from pos.workflow import Invalid
 
@@ -38,7 +41,6 @@ API_CONSENT_VERSION = "api-client"
 
 MAX_NAME = 300
 MAX_EMAIL = 120  # the e-mail is the sign-in login, and logins are at most 120 characters
-MIN_PASSWORD = 8
 MAX_ADDRESS = 500
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
@@ -134,19 +136,51 @@ def _registry_number(data: Mapping, field: str, label: str, digits: int, check) 
     return value
 
 
-def validate_profile(data: Mapping) -> Profile:
+def _profile(data: Mapping, found: Collector) -> Profile:
     kind = (data.get("kind") or CITIZEN).strip()
     if kind not in KIND_LABELS:
-        raise Invalid("Выберите, кто подаёт сообщения: гражданин или юридическое лицо.", "kind")
-    email = normalize_email(data.get("email"))
-    phone = normalize_phone(data.get("phone"))
-    if kind == CITIZEN:
-        return Profile(CITIZEN, _name(data.get("full_name"), "full_name", "Фамилия, имя, отчество"), email, phone)
-    org_name = _name(data.get("org_name"), "org_name", "Наименование организации")
-    inn = _registry_number(data, "inn", "ИНН", 10, inn_is_valid)
-    ogrn = _registry_number(data, "ogrn", "ОГРН", 13, ogrn_is_valid)
-    contact = _name(data.get("contact_person"), "contact_person", "Контактное лицо")
+        found.add("kind", "Выберите, кто подаёт сообщения: гражданин или юридическое лицо.")
+    email = found.check(normalize_email, data.get("email"))
+    phone = found.check(normalize_phone, data.get("phone"))
+    if kind != LEGAL:
+        return Profile(CITIZEN, found.check(_name, data.get("full_name"), "full_name", "Фамилия, имя, отчество"),
+                       email, phone)
+    org_name = found.check(_name, data.get("org_name"), "org_name", "Наименование организации")
+    inn = found.check(_registry_number, data, "inn", "ИНН", 10, inn_is_valid)
+    ogrn = found.check(_registry_number, data, "ogrn", "ОГРН", 13, ogrn_is_valid)
+    contact = found.check(_name, data.get("contact_person"), "contact_person", "Контактное лицо")
     return Profile(LEGAL, contact, email, phone, org_name, inn, ogrn)
+
+
+def validate_profile(data: Mapping) -> Profile:
+    """The applicant's data, checked; `pos.services.checks.Problems` lists every field at fault."""
+    found = Collector()
+    profile = _profile(data, found)
+    found.raise_any()
+    return profile
+
+
+def check_registration(data: Mapping, credentials: Mapping, *, consent: bool) -> Profile:
+    """Everything a registration needs, checked at once: the profile, the password policy, the
+    repeated password and the consent. `pos.services.checks.Problems` lists them all."""
+    found = Collector()
+    profile = _profile(data, found)
+    password = credentials.get("password") or ""
+    if not password:
+        found.add("password", "Придумайте пароль.")
+    else:
+        for problem in password_problems(password, login=profile.email, email=profile.email,
+                                         name=profile.full_name):
+            found.add("password", problem)
+    confirm = credentials.get("password_confirm") or ""
+    if not confirm:
+        found.add("password_confirm", "Повторите пароль.")
+    elif password and confirm != password:
+        found.add("password_confirm", "Пароли не совпадают.")
+    if not consent:
+        found.add("consent", "Без согласия на обработку персональных данных регистрация невозможна.")
+    found.raise_any()
+    return profile
 
 
 def _applicant_row(profile: Profile, *, user_id: int | None, consent_version: str) -> Applicant:
@@ -160,46 +194,46 @@ def _applicant_row(profile: Profile, *, user_id: int | None, consent_version: st
 class IdentityProvider(Protocol):
     """Where applicants' identities come from.
 
-    `register` creates (or, for an external provider, links) the account and its
-    `Applicant` in one transaction and records the consent; `authenticate`
-    returns the signed-in user or None. An ЕСИА adapter would take the OIDC
-    callback's verified claims as `credentials` and build the `Profile` from them.
+    `register` checks what the person typed and starts the registration: it never says whether
+    the address is already known (the answer is the same either way; the e-mail tells its owner).
+    `confirm` completes it from the secret the person got back (the link in the letter) and
+    returns the new account with its `Applicant`; `authenticate` returns the signed-in user or None.
+    An ЕСИА adapter would take the OIDC callback's verified claims as `credentials` and build the
+    `Profile` from them.
     """
 
-    def register(self, session: Session, data: Mapping, credentials: Mapping, *, consent: bool) -> User: ...
+    def register(self, session: Session, data: Mapping, credentials: Mapping, *, consent: bool) -> None: ...
+
+    def confirm(self, session: Session, token: str) -> User: ...
 
     def authenticate(self, session: Session, credentials: Mapping) -> User | None: ...
 
 
 class LocalAccounts:
-    """Accounts of this platform: the e-mail is the login, the password is hashed with argon2."""
+    """Accounts of this platform: the e-mail is the login, confirmed by a link; argon2 passwords."""
 
-    def register(self, session: Session, data: Mapping, credentials: Mapping, *, consent: bool) -> User:
-        profile = validate_profile(data)
-        password = credentials.get("password") or ""
-        if len(password) < MIN_PASSWORD:
-            raise Invalid(f"Пароль должен быть не короче {MIN_PASSWORD} символов.", "password")
-        if len(password) > 200:
-            raise Invalid("Пароль длиннее 200 символов.", "password")
-        if password != (credentials.get("password_confirm") or ""):
-            raise Invalid("Пароли не совпадают.", "password_confirm")
-        if not consent:
-            raise Invalid("Без согласия на обработку персональных данных регистрация невозможна.", "consent")
-        if session.exec(select(User.id).where(User.login == profile.email)).first() is not None:
-            raise Invalid("Этот адрес электронной почты уже зарегистрирован. Войдите с ним или укажите другой.",
-                          "email")
-        try:
-            user = accounts.create_user(session, profile.email, password, profile.full_name, email=profile.email,
-                                        phone=profile.phone, is_staff=False)
-            session.add(_applicant_row(profile, user_id=user.id, consent_version=CONSENT_VERSION))
-            session.commit()
-        except Exception:
-            session.rollback()
-            raise
-        return user
+    def register(self, session: Session, data: Mapping, credentials: Mapping, *, consent: bool) -> None:
+        from pos.services import registration
+        profile = check_registration(data, credentials, consent=consent)
+        registration.start(session, profile, credentials["password"], consent_version=CONSENT_VERSION)
+
+    def confirm(self, session: Session, token: str) -> User:
+        from pos.services import registration
+        return registration.confirm(session, token)
 
     def authenticate(self, session: Session, credentials: Mapping) -> User | None:
         return accounts.authenticate(session, credentials.get("login") or "", credentials.get("password") or "")
+
+
+def create_account(session: Session, profile: Profile, *, password_hash: str, consent_version: str) -> User:
+    """The applicant's account and profile, flushed, not committed. The login must be free."""
+    user = User(login=profile.email, password_hash=password_hash, full_name=profile.full_name,
+                email=profile.email, phone=profile.phone, is_staff=False, created_at=clock.now())
+    session.add(user)
+    session.flush()
+    session.add(_applicant_row(profile, user_id=user.id, consent_version=consent_version))
+    session.flush()
+    return user
 
 
 def identity_provider() -> IdentityProvider:
@@ -211,12 +245,14 @@ def contact_applicant(data: Mapping, *, consent_version: str, require_email: boo
 
     Not added to a session: `send` writes it in the message's own transaction.
     """
-    first = _name(data.get("first_name"), "first_name", "Имя", required=False)
-    last = _name(data.get("last_name"), "last_name", "Фамилия", required=False)
-    full_name = _name(data.get("full_name") or f"{last} {first}", "full_name", "Фамилия, имя, отчество",
-                      required=require_email)
-    email = normalize_email(data.get("email"), required=require_email)
-    phone = normalize_phone(data.get("phone"), required=False)
+    found = Collector()
+    first = found.check(_name, data.get("first_name"), "first_name", "Имя", required=False)
+    last = found.check(_name, data.get("last_name"), "last_name", "Фамилия", required=False)
+    full_name = found.check(_name, data.get("full_name") or f"{last} {first}", "full_name",
+                            "Фамилия, имя, отчество", required=require_email)
+    email = found.check(normalize_email, data.get("email"), required=require_email)
+    phone = found.check(normalize_phone, data.get("phone"), required=False)
+    found.raise_any()
     if not (full_name or email or phone):
         return None
     return _applicant_row(Profile(CITIZEN, full_name, email, phone), user_id=None, consent_version=consent_version)
@@ -237,18 +273,27 @@ def _coordinate(value, field: str, label: str, limit: float) -> float | None:
     return number
 
 
-def message_fields(data: Mapping, *, require_location: bool = True) -> dict:
-    """What the applicant sent, checked beyond the workflow's own checks: the place and the classifier ids."""
-    address = _clean(data.get("address"))
+def _address(value) -> str:
+    address = _clean(value)
     if len(address) > MAX_ADDRESS:
         raise Invalid(f"Адрес длиннее {MAX_ADDRESS} символов.", "address")
-    latitude = _coordinate(data.get("latitude"), "latitude", "Широта", 90)
-    longitude = _coordinate(data.get("longitude"), "longitude", "Долгота", 180)
-    if (latitude is None) != (longitude is None):
-        raise Invalid("Укажите обе координаты — широту и долготу — или ни одной.",
-                      "longitude" if longitude is None else "latitude")
-    if require_location and not address and latitude is None:
-        raise Invalid("Укажите адрес, к которому относится сообщение.", "address")
+    return address
+
+
+def message_fields(data: Mapping, *, require_location: bool = True) -> dict:
+    """What the applicant sent, checked beyond the workflow's own checks: the place and the classifier ids.
+    `pos.services.checks.Problems` lists every field at fault."""
+    found = Collector()
+    address = found.check(_address, data.get("address"))
+    latitude = found.check(_coordinate, data.get("latitude"), "latitude", "Широта", 90)
+    longitude = found.check(_coordinate, data.get("longitude"), "longitude", "Долгота", 180)
+    latitude, longitude = (None if v == "" else v for v in (latitude, longitude))
+    if not found.problems and (latitude is None) != (longitude is None):
+        found.add("longitude" if longitude is None else "latitude",
+                  "Укажите обе координаты — широту и долготу — или ни одной.")
+    if require_location and not address and latitude is None and not found.problems:
+        found.add("address", "Укажите адрес, к которому относится сообщение.")
+    found.raise_any()
     fields = {"text": plain(data.get("text")), "address": address, "latitude": latitude, "longitude": longitude}
     for name in ("category_id", "subcategory_id", "organization_id"):
         value = data.get(name)
@@ -257,10 +302,57 @@ def message_fields(data: Mapping, *, require_location: bool = True) -> dict:
     return fields
 
 
+class AlreadySent(Exception):
+    """The form instance (its token) has sent its message already: `message` is that one."""
+
+    def __init__(self, message: Message):
+        super().__init__(f"Сообщение {message.number} уже отправлено этой формой.")
+        self.message = message
+
+
+FORM_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
+
+
+def form_token(value) -> str | None:
+    """A form's idempotency token as sent, or None for a missing or malformed one."""
+    value = str(value or "")
+    return value if FORM_TOKEN.fullmatch(value) else None
+
+
+def sent_with(session: Session, token: str | None, *, applicant_id: int | None = None,
+              source: str | None = None) -> Message | None:
+    """The message a form instance sent, if it did (and if it is this author's or this source's)."""
+    if not token:
+        return None
+    query = select(Message).where(Message.form_token == token)
+    if applicant_id is not None:
+        query = query.where(Message.applicant_id == applicant_id)
+    if source is not None:
+        query = query.where(Message.source == source)
+    return session.exec(query).first()
+
+
+def _token_is_free(session: Session, token: str | None) -> None:
+    """A token that sent someone else's message (copied from another form): refused, nothing shown."""
+    if sent_with(session, token) is not None:
+        raise Invalid("Эта форма уже была отправлена. Откройте форму заново и отправьте сообщение.")
+
+
 def send(session: Session, env: Env, fields: dict, *, uploads: list[files.Upload] = (), source: str = "web",
          user: User | None = None, applicant_id: int | None = None, contact: Applicant | None = None,
-         api_client_id: int | None = None, api_token: str | None = None) -> Message:
-    """Register a message: the author's contact row (if any), the message and its files, in one transaction."""
+         api_client_id: int | None = None, api_token: str | None = None, token: str | None = None) -> Message:
+    """Register a message: the author's contact row (if any), the message and its files, in one transaction.
+
+    `token` is the sending form's: a form sent again raises `AlreadySent` with the message it sent,
+    whether the first request has finished or is still running (the database keeps one per token)."""
+    owner = {"applicant_id": applicant_id} if applicant_id is not None else {"source": source}
+    if token:
+        if (earlier := sent_with(session, token, **owner)) is not None:
+            raise AlreadySent(earlier)
+        _token_is_free(session, token)
+        # The look-up's read ends here, before the message's own transaction (on SQLite a transaction
+        # holds the write lock from its first statement).
+        session.commit()
     fields = dict(fields)
     files.check(list(uploads))  # a bad file refuses everything before anything is written
     if fields.get("subcategory_id") and not fields.get("category_id"):
@@ -277,7 +369,14 @@ def send(session: Session, env: Env, fields: dict, *, uploads: list[files.Upload
             applicant_id = contact.id
         fields["applicant_id"] = applicant_id
         return submit_message(session, env, fields, uploads=list(uploads), source=source,
-                              api_client_id=api_client_id, user_id=user.id if user else None, api_token=api_token)
+                              api_client_id=api_client_id, user_id=user.id if user else None, api_token=api_token,
+                              form_token=token)
+    except IntegrityError:
+        session.rollback()
+        if (earlier := sent_with(session, token, **owner)) is not None:
+            raise AlreadySent(earlier) from None  # the same form's other request won
+        _token_is_free(session, token)
+        raise
     except Exception:
         session.rollback()
         raise

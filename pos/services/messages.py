@@ -84,9 +84,11 @@ def _attach(session: Session, env: Env, message: Message, checked, kind: str, us
 
 
 def _create(session: Session, env: Env, ctx: DbDirectory, fields: dict, *, source: str, api_client_id: int | None,
-            actor_id: int | None, checked=(), api_token: str | None = None) -> tuple[Message, HistoryEntry, list]:
+            actor_id: int | None, checked=(), api_token: str | None = None,
+            form_token: str | None = None) -> tuple[Message, HistoryEntry, list]:
     initial, outcome = wf.submit(fields, ctx)
-    message = Message(**initial, source=source, api_client_id=api_client_id, api_token=api_token)
+    message = Message(**initial, source=source, api_client_id=api_client_id, api_token=api_token,
+                      form_token=form_token or None)
     session.add(message)
     session.flush()
     message.number = format_number(message)
@@ -98,13 +100,15 @@ def _create(session: Session, env: Env, ctx: DbDirectory, fields: dict, *, sourc
 
 def submit_message(session: Session, env: Env, fields: dict, *, uploads: list[files.Upload] = (),
                    source: str = "web", api_client_id: int | None = None, user_id: int | None = None,
-                   api_token: str | None = None) -> Message:
-    """Register a new message: validate everything, then write it, its files and its history at once."""
+                   api_token: str | None = None, form_token: str | None = None) -> Message:
+    """Register a new message: validate everything, then write it, its files and its history at once.
+    `form_token` is the sending form's own (unique): the same form sent twice fails the second time."""
     ctx = directory(session, env)
     checked = files.check(list(uploads))
     try:
         message, _entry, rows = _create(session, env, ctx, fields, source=source, api_client_id=api_client_id,
-                                        actor_id=user_id, checked=checked, api_token=api_token)
+                                        actor_id=user_id, checked=checked, api_token=api_token,
+                                        form_token=form_token)
         session.commit()
     except Exception:
         session.rollback()
@@ -167,7 +171,8 @@ def act(session: Session, env: Env, user: User | None, message_id: int, action: 
         new_message = None
         if outcome.new_message is not None:
             new_message, _e, more = _create(session, env, ctx, outcome.new_message, source=message.source,
-                                            api_client_id=None, actor_id=actor.user_id)
+                                            api_client_id=None, actor_id=actor.user_id,
+                                            form_token=(params or {}).get("form_token"))
             entry.details = {**entry.details, "repeat_id": new_message.id, "repeat_number": new_message.number}
             rows += more
         session.commit()

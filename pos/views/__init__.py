@@ -3,8 +3,9 @@ from flask import Flask
 
 
 def register_blueprints(app: Flask) -> None:
-    from pos.views import auth, health
+    from pos.views import account, auth, health
     app.register_blueprint(auth.bp)
+    app.register_blueprint(account.bp)
     app.register_blueprint(health.bp)
     from pos.views import applicant, embed, open311
     app.register_blueprint(applicant.bp)

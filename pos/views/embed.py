@@ -7,14 +7,15 @@ page redirects to a signed "sent" address that shows the number.
 """
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from pos import workflow as wf
-from pos.forms.applicant import FILES_HINT, TEXT_HINT, EmbedForm
+from pos.forms.applicant import FILES_HINT, TEXT_HINT, EmbedForm, new_form_token
 from pos.models import Message, Organization
 from pos.services import applicant_messages as mine
 from pos.services import applicants
+from pos.services.checks import Collector
 from pos.views.applicant import show_error, uploads
 from pos.web import csrf, db, env
 
@@ -48,27 +49,41 @@ def _organization(org_id: int) -> Organization:
 @bp.route("/<int:org_id>", methods=["GET", "POST"])
 def form(org_id: int):
     org = _organization(org_id)
+    # The form instance's token is in its address, as for the signed-in form (pos/views/applicant.py).
+    token = applicants.form_token(request.args.get("form"))
+    if request.method == "GET" and token is None:
+        return redirect(url_for("embed.form", org_id=org.id, form=new_form_token()), 303)
     form = EmbedForm()
     status = 200
-    if form.validate_on_submit():
+    if form.is_submitted():
+        if earlier := applicants.sent_with(db(), token, source="embed"):
+            return _sent(org, earlier, again=True)
+        # The form's checks and the service's together: one submit shows every problem.
+        form.validate()
+        found = Collector()
+        if not form.consent.data:
+            found.add("consent", "Без согласия на обработку персональных данных сообщение не может быть принято.")
+        contact = found.check(applicants.contact_applicant, form.data, consent_version=applicants.CONSENT_VERSION,
+                              require_email=True)
+        fields = found.check(applicants.message_fields, form.data)
         try:
-            if not form.consent.data:
-                raise wf.Invalid("Без согласия на обработку персональных данных сообщение не может быть принято.",
-                                 "consent")
-            contact = applicants.contact_applicant(form.data, consent_version=applicants.CONSENT_VERSION,
-                                                   require_email=True)
-            fields = applicants.message_fields(form.data)
-            message = applicants.send(db(), env(), {**fields, "organization_id": org.id}, uploads=uploads(),
-                                      source="embed", contact=contact)
+            found.raise_any()
+            if not form.errors:
+                message = applicants.send(db(), env(), {**fields, "organization_id": org.id}, uploads=uploads(),
+                                          source="embed", contact=contact, token=token)
+                return _sent(org, message)
+        except applicants.AlreadySent as exc:
+            return _sent(org, exc.message, again=True)
         except wf.Refused as exc:
             show_error(form, exc)
-            status = 400
-        else:
-            return redirect(url_for("embed.sent", org_id=org.id, token=_signer().dumps(message.id)), 303)
-    elif form.is_submitted():
         status = 400
     return render_template("embed/form.html", form=form, org=org, text_hint=TEXT_HINT, files_hint=FILES_HINT,
-                           consent_text=applicants.CONSENT_TEXT), status
+                           consent_text=applicants.CONSENT_TEXT, token=token), status
+
+
+def _sent(org: Organization, message: Message, *, again: bool = False):
+    args = {"again": 1} if again else {}
+    return redirect(url_for("embed.sent", org_id=org.id, token=_signer().dumps(message.id), **args), 303)
 
 
 @bp.get("/<int:org_id>/sent/<token>")
@@ -82,4 +97,4 @@ def sent(org_id: int, token: str):
     if message is None or message.source != "embed":
         abort(404)
     due = mine.local(message.answer_due_at, env().timezone)
-    return render_template("embed/sent.html", org=org, message=message, due=due)
+    return render_template("embed/sent.html", org=org, message=message, due=due, again=bool(request.args.get("again")))
