@@ -15,6 +15,7 @@ from pos.db import make_engine
 from pos.models import Message
 from pos.services import applicants, outbox
 from pos.workflow import Stage
+from tests.web_redis import app_config
 from tests.applicant_app import app, counts, signed_in  # noqa: F401
 from tests.test_applicant_embed import FORM as EMBED_FORM
 
@@ -137,7 +138,7 @@ def live(fresh_database, env, tmp_path):
         s.commit()
     app = create_app({"DATABASE_URL": fresh_database, "UPLOAD_DIR": env.upload_dir, "TESTING": True,
                       "WTF_CSRF_ENABLED": False, "SECRET_KEY": "resubmit-tests", "TIMEZONE": env.timezone,
-                      "REDIS_URL": "", "REDISLITE_PATH": str(tmp_path / "no-redis.rdb")})
+                      **app_config()})
     outbox.set_dispatcher(previous)
     yield app, engine, applicant_id
     engine.dispose()
