@@ -4,10 +4,11 @@ The forms check the shape (required, lengths); the services check the meaning
 (ИНН check digits, the classifier, files by content) and name the field at fault.
 """
 from flask_wtf import FlaskForm
-from wtforms import (BooleanField, EmailField, MultipleFileField, PasswordField, RadioField, SelectField,
+from wtforms import (BooleanField, EmailField, MultipleFileField, PasswordField, RadioField,
                      StringField, TelField, TextAreaField)
 from wtforms.validators import DataRequired, Length, Optional
 
+from pos.forms.fields import IdSelectField
 from pos.services.applicant_messages import RATING_LABELS
 from pos.services.applicants import KIND_LABELS, MAX_ADDRESS, MAX_EMAIL, MAX_NAME
 from pos.services.files import ALLOWED_HUMAN, MAX_FILE_BYTES, MAX_FILES
@@ -62,8 +63,8 @@ class RegistrationForm(FlaskForm):
 
 class MessageForm(FlaskForm):
     text = _text_field()
-    category_id = SelectField("Категория", choices=[], validate_choice=False)
-    subcategory_id = SelectField("Подкатегория", choices=[], validate_choice=False)
+    category_id = IdSelectField("Категория", choices=[])
+    subcategory_id = IdSelectField("Подкатегория", choices=[])
     address = _address_field()
     latitude = StringField("Широта", validators=[Optional(), Length(max=30)], render_kw={"inputmode": "decimal"})
     longitude = StringField("Долгота", validators=[Optional(), Length(max=30)], render_kw={"inputmode": "decimal"})

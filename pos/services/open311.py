@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from pos import clock
+from pos import clock, params
 from pos.models import ApiClient, Category, HistoryEntry, Message, Organization, Subcategory
 from pos.services import applicants
 from pos.services.messages import Env
@@ -29,7 +29,7 @@ CHANGESET = "2026-11-24 00:00"
 MAX_RANGE = timedelta(days=90)
 MAX_RESULTS = 1000
 MAX_MEDIA_URL = 1000
-MIN_YEAR, MAX_YEAR = 2000, 2100
+MIN_YEAR, MAX_YEAR = params.MIN_YEAR, params.MAX_YEAR
 CLOSED = (Stage.ANSWERED, Stage.REJECTED)
 UNPUBLISHED = (Stage.MODERATION, Stage.REJECTED)  # the moderator has not let the content through
 MEDIA_PREFIX = "Фото или видео: "
@@ -97,9 +97,10 @@ def services(session: Session) -> list[dict]:
 
 
 def _subcategory(session: Session, code: str | None) -> tuple[Subcategory, Category] | None:
-    if not code or not re.fullmatch(r"\d{1,9}", code.strip()):
+    sub_id = params.id_or_none(code)
+    if sub_id is None:
         return None
-    sub = session.get(Subcategory, int(code))
+    sub = session.get(Subcategory, sub_id)
     category = session.get(Category, sub.category_id) if sub else None
     if sub is None or not sub.is_active or category is None or not category.is_active:
         return None
@@ -190,15 +191,14 @@ def _when(value: str | None, name: str, tz: ZoneInfo) -> datetime | None:
     if "T" in value and " " in value:
         value = value.replace(" ", "+", 1)  # an unescaped "+09:00" arrives as " 09:00"
     try:
-        moment = datetime.fromisoformat(value)
+        datetime.fromisoformat(value)
     except ValueError:
         raise ApiError(400, f"{name}: неверная дата; нужен формат ISO 8601, например 2026-11-01T00:00:00+09:00.") \
             from None
-    if not MIN_YEAR <= moment.year <= MAX_YEAR:
-        raise ApiError(400, f"{name}: дата вне допустимого диапазона ({MIN_YEAR}–{MAX_YEAR} годы).")
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=tz)
-    return clock.as_utc(moment)
+    try:
+        return params.parse_moment(value, default_tz=tz)  # without an offset: the installation's time
+    except params.BadValue:
+        raise ApiError(400, f"{name}: дата вне допустимого диапазона ({MIN_YEAR}–{MAX_YEAR} годы).") from None
 
 
 def find_requests(session: Session, env: Env, args: Mapping, client: ApiClient | None) -> list[dict]:
@@ -228,7 +228,7 @@ def find_requests(session: Session, env: Env, args: Mapping, client: ApiClient |
             if _subcategory(session, code) is None:
                 raise ApiError(400, f"service_code: неизвестная услуга «{code}». Список услуг: services.json.")
         if codes:
-            query = query.where(Message.subcategory_id.in_([int(c) for c in codes]))
+            query = query.where(Message.subcategory_id.in_([params.parse_id(c) for c in codes]))
         statuses = {s.lower() for s in _split(args.get("status"))}
         if statuses - {"open", "closed"}:
             raise ApiError(400, "status: допустимые значения — open, closed (можно через запятую).")
