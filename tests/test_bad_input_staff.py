@@ -129,15 +129,22 @@ def test_huge_ids_in_action_forms_are_refused_and_nothing_is_written(staff_app, 
     assert _written(staff_app) == before and staff_app.message(m.id).stage == "execution"
 
 
+def _refused(staff_app, login: str, message_id: int, action: str, data: dict, words: str) -> None:
+    """The action posted with `data` (names without the action's prefix) is refused with `words`; nothing
+    is written."""
+    client = staff_app.client(login)
+    page = _text(client.get(f"/staff/messages/{message_id}"))
+    before = _written(staff_app)
+    response = client.post(f"/staff/messages/{message_id}/{action}", data={
+        f"{action}-version": version_of(page, action), **{f"{action}-{k}": v for k, v in data.items()}})
+    assert response.status_code == 422 and words in _text(response)
+    assert _written(staff_app) == before
+
+
 def test_a_huge_executor_id_is_refused(staff_app):
     m = staff_app.new_message(steps=[("moderator", "accept", {})])
-    client = staff_app.client("zhkh.coordinator")
-    page = _text(client.get(f"/staff/messages/{m.id}"))
-    before = _written(staff_app)
-    response = client.post(f"/staff/messages/{m.id}/assign_executor", data={
-        "assign_executor-version": version_of(page, "assign_executor"), "assign_executor-executor_id": HUGE})
-    assert response.status_code == 422 and "Неверное значение поля «Исполнитель»" in _text(response)
-    assert _written(staff_app) == before
+    _refused(staff_app, "zhkh.coordinator", m.id, "assign_executor", {"executor_id": HUGE},
+             "Неверное значение поля «Исполнитель»")
 
 
 def test_a_huge_head_id_in_a_delegation_is_refused(staff_app):
@@ -145,24 +152,16 @@ def test_a_huge_head_id_in_a_delegation_is_refused(staff_app):
     client = staff_app.client("zhkh.executor")
     page = _text(client.get(f"/staff/messages/{m.id}"))
     assert client.post(f"/staff/messages/{m.id}/prepare_answer", data=_answer(staff_app, page)).status_code == 303
-    minister = staff_app.client("zhkh.minister")
-    page = _text(minister.get(f"/staff/messages/{m.id}"))
-    before = _written(staff_app)
-    response = minister.post(f"/staff/messages/{m.id}/delegate_approval", data={
-        "delegate_approval-version": version_of(page, "delegate_approval"), "delegate_approval-head_id": HUGE})
-    assert response.status_code == 422 and "Неверное значение поля «Руководитель»" in _text(response)
-    assert _written(staff_app) == before
+    _refused(staff_app, "zhkh.minister", m.id, "delegate_approval", {"head_id": HUGE},
+             "Неверное значение поля «Руководитель»")
 
 
 def test_a_postponement_date_out_of_range_is_refused(staff_app):
     m = _in_execution(staff_app)
-    client = staff_app.client("zhkh.executor")
-    page = _text(client.get(f"/staff/messages/{m.id}"))
-    before = _written(staff_app)
-    response = client.post(f"/staff/messages/{m.id}/prepare_answer", data=_answer(
-        staff_app, page, **{"prepare_answer-result": "postponed", "prepare_answer-postponed_until": "9999-12-31"}))
-    assert response.status_code == 422 and "должна быть в пределах" in _text(response)
-    assert _written(staff_app) == before
+    _refused(staff_app, "zhkh.executor", m.id, "prepare_answer", {
+        "result": "postponed", "postponed_until": "9999-12-31", "answer_text": "Отложено.",
+        "executor_position": "Специалист", "executor_name": "Волков С. Н.",
+        "approver_id": str(staff_app.user("zhkh.minister").id)}, "должна быть в пределах")
 
 
 def test_405_says_which_methods_are_allowed(staff_app):
