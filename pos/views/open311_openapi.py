@@ -51,7 +51,9 @@ def _read(description: str, schema: dict) -> dict:
 
 
 def _query(name: str, description: str, example: str | None = None, fmt: str | None = None) -> dict:
-    param = {"name": name, "in": "query", "required": False, "description": description, "schema": {"type": "string"}}
+    # An empty filter is no filter (a form that leaves a field blank still sends it).
+    param = {"name": name, "in": "query", "required": False, "allowEmptyValue": True, "description": description,
+             "schema": {"type": "string"}}
     if fmt:
         param["schema"]["format"] = fmt
     if example:
@@ -143,11 +145,12 @@ SCHEMAS = {
 }
 
 POST_FIELDS = {
-    "api_key": {"type": "string", "description": "Ключ клиента API (выдаёт оператор: create-api-client)."},
-    "service_code": {"type": "string", "description": "Код услуги из services.json."},
-    "description": {"type": "string", "maxLength": MAX_TEXT, "description": "Текст сообщения."},
+    "api_key": {"type": "string", "minLength": 1,
+                "description": "Ключ клиента API (выдаёт оператор: create-api-client)."},
+    "service_code": {"type": "string", "pattern": r"^\s*[0-9]+\s*$", "description": "Код услуги из services.json."},
+    "description": {"type": "string", "maxLength": MAX_TEXT, "pattern": r"\S", "description": "Текст сообщения."},
     "address_string": {"type": "string", "maxLength": MAX_ADDRESS,
-                       "description": "Адрес; обязателен, если не переданы lat и long."},
+                       "description": "Адрес; обязателен, если не переданы lat и long (обе координаты или ни одной)."},
     "lat": {"type": "number", "minimum": -90, "maximum": 90},
     "long": {"type": "number", "minimum": -180, "maximum": 180},
     "email": {"type": "string", "format": "email"},
