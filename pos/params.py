@@ -126,6 +126,20 @@ def is_finite_number(value) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
+# --- where to go back to -----------------------------------------------------------------------------
+
+def local_path(value, prefix: str = "/") -> str | None:
+    """A path on this site under `prefix` to return to (`next`, `back`), or None: no scheme or host (also not
+    the «//host» and «/\\host» that browsers read as one), no control characters (it goes into a Location
+    header, which a line break would break)."""
+    if not isinstance(value, str) or not value.startswith(prefix) or not value.startswith("/"):
+        return None
+    if value.startswith("//") or "\\" in value or "//" in value.split("?", 1)[0] \
+            or any(ord(c) < 0x20 or 0x7f <= ord(c) < 0xa0 for c in value):
+        return None
+    return value
+
+
 # --- text no database can store --------------------------------------------------------------
 
 def storable(value: str) -> str:

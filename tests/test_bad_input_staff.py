@@ -177,3 +177,16 @@ def test_unstorable_characters_in_queries_and_forms_are_dropped(staff_app):
     client = staff_app.client("moderator")
     assert client.get("/staff/?q=%00%ED%A0%80").status_code == 200
     assert staff_app.client().post("/login", data={"login": "moder\x00ator", "password": "demo"}).status_code == 303
+
+
+@pytest.mark.parametrize("target", ["/staff/%0D%0AX-Evil:%201", "/%5Cevil.example", "//evil.example", "/staff/%7F"])
+def test_a_line_break_or_another_host_in_next_and_back_is_ignored(staff_app, target):
+    client = staff_app.client()
+    response = client.post(f"/login?next={target}", data={"login": "zhkh.coordinator", "password": "demo"})
+    assert response.status_code == 303 and response.location == "/staff/"
+    m = staff_app.new_message(steps=[("moderator", "accept", {})])
+    page = _text(client.get(f"/staff/messages/{m.id}?back={target}"))
+    assert "evil" not in page and "X-Evil" not in page
+    response = client.post(f"/staff/messages/{m.id}/take?back={target}",
+                           data={"take-version": version_of(page, "take")})
+    assert response.status_code == 303 and "evil" not in response.location.lower()

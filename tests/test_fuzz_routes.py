@@ -57,6 +57,7 @@ DATES = ["9999-12-31", "0001-01-01", "2026-02-30", "2026-12-01", "1999-12-31", "
 ODD = ["\x00", "\r\n", "\n", "\u202e", "\u2066", "\u200f", "\ud800", "\udfff", "\x1f", "\x7f", "\x85", "%", "&", "=",
        "#", "/", "..", "../", "\\", "<script>", "'", '"', "ПОС-", "\ufeff", "\U0001F600", " "]
 RESERVED = ["_method", "_external", "_anchor", "_scheme"]
+PATHS = ["/staff/\r\nX-Evil: 1", "/\\evil.example", "//evil.example", "/staff/?q=1", "/staff/\x7f", "javascript:1"]
 
 
 def _cursor(final, due, message_id) -> str:
@@ -73,7 +74,7 @@ def _values(ids: list[int]):
                         st.sampled_from(DATES + [5, None, "2026-12-01T00:00:00+00:00"]),
                         st.one_of(st.sampled_from(ids), st.sampled_from([float("inf"), 1e30, 2**63, -5, "1", True])))
     return st.one_of(st.sampled_from([str(i) for i in ids]), st.integers(-3, 60).map(str), st.sampled_from(HUGE),
-                     st.sampled_from(DATES), cursors, st.sampled_from([a.value for a in Action]), _text(),
+                     st.sampled_from(DATES), st.sampled_from(PATHS), cursors, st.sampled_from([a.value for a in Action]), _text(),
                      st.just(""), st.text(min_size=300, max_size=600))
 
 

@@ -31,8 +31,7 @@ def _message_or_404(message_id: int) -> Message:
 
 
 def _back() -> str | None:
-    back = request.args.get("back", "")
-    return back if back.startswith("/staff") and "//" not in back else None
+    return params.local_path(request.args.get("back", ""), "/staff")
 
 
 # --- forms -------------------------------------------------------------------
