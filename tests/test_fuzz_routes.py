@@ -74,8 +74,8 @@ def _values(ids: list[int]):
                         st.sampled_from(DATES + [5, None, "2026-12-01T00:00:00+00:00"]),
                         st.one_of(st.sampled_from(ids), st.sampled_from([float("inf"), 1e30, 2**63, -5, "1", True])))
     return st.one_of(st.sampled_from([str(i) for i in ids]), st.integers(-3, 60).map(str), st.sampled_from(HUGE),
-                     st.sampled_from(DATES), st.sampled_from(PATHS), cursors, st.sampled_from([a.value for a in Action]), _text(),
-                     st.just(""), st.text(min_size=300, max_size=600))
+                     st.sampled_from(DATES), st.sampled_from(PATHS), cursors, st.sampled_from([a.value for a in Action]),
+                     _text(), st.just(""), st.text(min_size=300, max_size=600))
 
 
 def _form_fields(form) -> list[str]:
