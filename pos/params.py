@@ -18,6 +18,7 @@ from datetime import date, datetime, timezone
 
 from flask import Flask, Request
 from werkzeug.datastructures import ImmutableMultiDict, MultiDict
+from werkzeug.exceptions import BadRequest
 from werkzeug.routing import IntegerConverter, PathConverter, UnicodeConverter, ValidationError
 
 # Primary keys are PostgreSQL `integer` columns.
@@ -182,7 +183,12 @@ class StorableRequest(Request):
     parameter_storage_class = StorableMultiDict
 
     def get_json(self, force: bool = False, silent: bool = False, cache: bool = True):
-        return storable_data(super().get_json(force=force, silent=silent, cache=cache))
+        try:
+            return storable_data(super().get_json(force=force, silent=silent, cache=cache))
+        except RecursionError:  # "[[[[…" nested deeper than the parser (or we) can go: not JSON to us
+            if silent:
+                return None
+            raise BadRequest("Тело запроса: слишком глубокая вложенность JSON.") from None
 
 
 # --- URL converters ------------------------------------------------------------------------

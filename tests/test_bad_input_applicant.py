@@ -167,3 +167,10 @@ def test_an_office_file_that_unpacks_to_200_mib_is_refused(app, session, world):
     assert response.status_code == 400
     assert "в распакованном виде документ занимает больше 100 МБ" in _text(response)
     assert counts(session) == before
+
+
+@pytest.mark.parametrize("depth", [900, 100_000])
+def test_json_nested_too_deep_is_no_server_error(client, world, key, depth):
+    body = '{"api_key": "%s", "x": %s1%s}' % (key, "[" * depth, "]" * depth)
+    response = client.post("/open311/v2/requests.json", data=body, content_type="application/json")
+    assert response.status_code in (400, 403) and response.get_json()[0]["code"] == response.status_code
