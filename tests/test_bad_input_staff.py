@@ -190,3 +190,26 @@ def test_a_line_break_or_another_host_in_next_and_back_is_ignored(staff_app, tar
     response = client.post(f"/staff/messages/{m.id}/take?back={target}",
                            data={"take-version": version_of(page, "take")})
     assert response.status_code == 303 and "evil" not in response.location.lower()
+
+
+def test_a_stored_file_name_with_a_line_break_downloads_for_staff(staff_app):
+    from pos.services.files import Upload
+    from pos.services.messages import act
+    from tests.applicant_app import png_bytes
+    m = _in_execution(staff_app)
+    with staff_app.session() as s:
+        act(s, staff_app.env, staff_app.user("zhkh.executor"), m.id, "prepare_answer", dict(
+            result="resolved", answer_text="Сделано.", executor_position="Специалист", executor_name="Волков С. Н.",
+            approver_id=staff_app.user("zhkh.minister").id, agreeing_ids=[]),
+            uploads=[Upload("фото.pdf", png_bytes())])
+        row = s.exec(select(Attachment).where(Attachment.message_id == m.id)).one()
+        assert (row.filename, row.content_type) == ("фото.png", "image/png")
+        row.filename = "фото\r\nX-Evil: 1.pdf"  # a row stored before names were cleaned
+        s.add(row)
+        s.commit()
+    client = staff_app.client("zhkh.executor")
+    response = client.get(f"/staff/attachments/{row.id}")
+    assert response.status_code == 200 and response.headers["Content-Type"] == "image/png"
+    assert "\n" not in response.headers["Content-Disposition"] and ".png" in response.headers["Content-Disposition"]
+    page = _text(client.get(f"/staff/messages/{m.id}"))
+    assert "байт)" in page and "0.0 КБ" not in page and "0 КБ" not in page
