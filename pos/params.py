@@ -12,7 +12,6 @@ and lone UTF-16 surrogates, which UTF-8 cannot encode.
 """
 from __future__ import annotations
 
-import math
 import re
 from datetime import date, datetime, timezone
 
@@ -121,10 +120,6 @@ def parse_moment(value, label: str = "", *, default_tz=None) -> datetime | None:
 def is_json_int(value) -> bool:
     """An integer as JSON gives it (not a bool, not 1e30 or Infinity, which json.loads gives as floats)."""
     return isinstance(value, int) and not isinstance(value, bool)
-
-
-def is_finite_number(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 # --- where to go back to -----------------------------------------------------------------------------
