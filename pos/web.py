@@ -138,6 +138,7 @@ def init_app(app: Flask) -> None:
     for code, title, text in ERRORS:
         app.register_error_handler(code, _error_handler(code, title, text))
     app.add_template_filter(files.human_size, "filesize")
+    app.add_template_filter(files.shown_name, "file_name")
 
     params.init_app(app)  # bounded URL converters: before the first route is added
     from pos.views import register_blueprints

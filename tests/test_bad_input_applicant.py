@@ -135,6 +135,8 @@ def test_a_stored_name_with_a_line_break_still_downloads(app, session, world):
     download = c.get(f"/my/attachments/{row.id}")
     assert download.status_code == 200
     assert "\n" not in download.headers["Content-Disposition"] and "\u202e" not in download.headers["Content-Disposition"]
+    page = _text(c.get(f"/my/messages/{row.message_id}"))
+    assert "актосмотра.pdf" in page and "\u202e" not in page
 
 
 def test_a_bidirectional_override_cannot_disguise_an_extension(app, session, world):

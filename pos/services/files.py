@@ -182,3 +182,8 @@ def download_name(filename: str | None, content_type: str) -> str:
     """The name a stored file is served under: cleaned again, so a row written before names were
     cleaned (a line break in it broke every download) is served too."""
     return named_for_type(filename, content_type)
+
+
+def shown_name(attachment) -> str:
+    """An attachment's name as pages show it: the name it downloads under (no «exe.pdf» from an old row)."""
+    return download_name(attachment.filename, attachment.content_type)
