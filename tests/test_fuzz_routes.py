@@ -129,6 +129,8 @@ def _routes(app) -> list[tuple[str, str, object]]:
 
 
 def _path(rule, draw, ids) -> str:
+    """The rule's path with drawn values, raw (url_for would refuse what a converter does not take). Werkzeug
+    keeps a rule's parts in `_trace`: (False, text) or (True, argument), the host part before a «|»."""
     parts = []
     for is_dynamic, data in rule._trace:
         if not is_dynamic:
