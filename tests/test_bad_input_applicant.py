@@ -176,3 +176,11 @@ def test_json_nested_too_deep_is_no_server_error(client, world, key, depth):
     body = '{"api_key": "%s", "x": %s1%s}' % (key, "[" * depth, "]" * depth)
     response = client.post("/open311/v2/requests.json", data=body, content_type="application/json")
     assert response.status_code in (400, 403) and response.get_json()[0]["code"] == response.status_code
+
+
+@pytest.mark.parametrize("query", ["service_request_id=ПОС-2026-000001&start_date=вчера",
+                                   "service_request_id=ПОС-2026-000001&status=lost",
+                                   "start_date=2026-11-01&start_date=вчера", "status=open&status=closed"])
+def test_every_filter_given_is_checked_once(client, world, query):
+    response = client.get(f"/open311/v2/requests.json?{query}")
+    assert response.status_code == 400 and response.get_json()[0]["code"] == 400

@@ -7,6 +7,8 @@ Everything a request writes is rolled back with the test's session.
 """
 from __future__ import annotations
 
+import os
+
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
@@ -35,7 +37,7 @@ def api_key(session, world):
 
 
 @schema.parametrize()
-@settings(max_examples=50, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=int(os.environ.get("POS_FUZZ_EXAMPLES", "50")), deadline=None, suppress_health_check=list(HealthCheck))
 def test_open311_answers_as_documented(case, app, api_key):
     if isinstance(case.body, dict) and isinstance(case.body.get("api_key"), str) and len(case.body["api_key"]) % 2:
         case.body["api_key"] = api_key

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 from pathlib import Path
 from urllib.parse import quote
 
@@ -28,7 +29,8 @@ from tests.staff_app import StaffApp
 
 ROLES = ["moderator", "zhkh.coordinator", "zhkh.executor", "zhkh.minister", "zhkh.curator", "analyst", "admin",
          "citizen", None]  # None: anonymous
-EXAMPLES_PER_ROLE = 110
+# A deeper run: POS_FUZZ_EXAMPLES=1000 pytest tests/test_fuzz_*.py
+EXAMPLES_PER_ROLE = int(os.environ.get("POS_FUZZ_EXAMPLES", "110"))
 # Routes that change who the client is: each such request gets a client of its own.
 SESSION_ROUTES = ("/login", "/logout", "/role", "/register")
 REQUESTS = {"count": 0, "refused": 0}

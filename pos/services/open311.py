@@ -201,21 +201,37 @@ def _when(value: str | None, name: str, tz: ZoneInfo) -> datetime | None:
         raise ApiError(400, f"{name}: дата вне допустимого диапазона ({MIN_YEAR}–{MAX_YEAR} годы).") from None
 
 
+FILTERS = ("service_request_id", "service_code", "start_date", "end_date", "status", "api_key")
+
+
 def find_requests(session: Session, env: Env, args: Mapping, client: ApiClient | None) -> list[dict]:
-    """GET requests: by ids (which overrides every other filter), or by service, dates and status."""
+    """GET requests: by ids (which overrides every other filter), or by service, dates and status.
+
+    Every filter given is checked, the overridden ones too: a wrong one is the client's mistake either way."""
+    for name in FILTERS:
+        if len(getattr(args, "getlist", lambda _n: [])(name)) > 1:
+            raise ApiError(400, f"{name}: параметр указан несколько раз; укажите его один раз "
+                                f"(несколько значений — через запятую).")
     ids = _split(args.get("service_request_id"))
+    if len(ids) > MAX_RESULTS:
+        raise ApiError(400, f"service_request_id: не более {MAX_RESULTS} номеров за один запрос.")
+    tz = ZoneInfo(env.timezone)
+    start, end = _when(args.get("start_date"), "start_date", tz), _when(args.get("end_date"), "end_date", tz)
+    if start and end and start > end:
+        raise ApiError(400, "start_date позже end_date: укажите начало периода раньше его конца.")
+    if start and end and end - start > MAX_RANGE:
+        raise ApiError(400, f"Период от start_date до end_date не может быть длиннее {MAX_RANGE.days} дней.")
+    codes = _split(args.get("service_code"))
+    for code in codes:
+        if _subcategory(session, code) is None:
+            raise ApiError(400, f"service_code: неизвестная услуга «{code}». Список услуг: services.json.")
+    statuses = {s.lower() for s in _split(args.get("status"))}
+    if statuses - {"open", "closed"}:
+        raise ApiError(400, "status: допустимые значения — open, closed (можно через запятую).")
     query = select(Message).where(Message.number.is_not(None))
     if ids:
-        if len(ids) > MAX_RESULTS:
-            raise ApiError(400, f"service_request_id: не более {MAX_RESULTS} номеров за один запрос.")
         query = query.where(Message.number.in_(ids))
     else:
-        tz = ZoneInfo(env.timezone)
-        start, end = _when(args.get("start_date"), "start_date", tz), _when(args.get("end_date"), "end_date", tz)
-        if start and end and start > end:
-            raise ApiError(400, "start_date позже end_date: укажите начало периода раньше его конца.")
-        if start and end and end - start > MAX_RANGE:
-            raise ApiError(400, f"Период от start_date до end_date не может быть длиннее {MAX_RANGE.days} дней.")
         if start is None:
             start = (end or clock.now()) - MAX_RANGE
         if end is None and args.get("start_date"):
@@ -223,15 +239,8 @@ def find_requests(session: Session, env: Env, args: Mapping, client: ApiClient |
         query = query.where(Message.received_at >= start)
         if end is not None:
             query = query.where(Message.received_at <= end)
-        codes = _split(args.get("service_code"))
-        for code in codes:
-            if _subcategory(session, code) is None:
-                raise ApiError(400, f"service_code: неизвестная услуга «{code}». Список услуг: services.json.")
         if codes:
             query = query.where(Message.subcategory_id.in_([params.parse_id(c) for c in codes]))
-        statuses = {s.lower() for s in _split(args.get("status"))}
-        if statuses - {"open", "closed"}:
-            raise ApiError(400, "status: допустимые значения — open, closed (можно через запятую).")
         if statuses == {"open"}:
             query = query.where(Message.stage.not_in(list(CLOSED)))
         elif statuses == {"closed"}:
