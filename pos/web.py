@@ -11,8 +11,11 @@ from flask_htmx import make_response as htmx_make_response
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 from sqlmodel import Session
+from werkzeug.exceptions import HTTPException
 
+from pos import params
 from pos.db import make_engine
+from pos.services import files
 from pos.services.messages import Env
 
 htmx = HTMX()
@@ -150,26 +153,45 @@ def init_app(app: Flask) -> None:
         return error_page(400, "Форма устарела", "Страница была открыта слишком давно или без защиты от подделки "
                                                  "запроса. Обновите страницу и повторите действие.")
 
-    for code, title, text in (
-        (403, "Доступ запрещён", "У вас нет прав на это действие или страницу."),
-        (404, "Не найдено", "Такой страницы или сообщения нет."),
-        (405, "Метод не поддерживается", "Так обратиться к этой странице нельзя."),
-        (413, "Слишком большой файл", "Размер отправленных данных превышает допустимый."),
-        (500, "Внутренняя ошибка", "Что-то пошло не так. Ваши данные не потеряны; попробуйте ещё раз."),
-    ):
+    for code, title, text in ERRORS:
         app.register_error_handler(code, _error_handler(code, title, text))
+    app.add_template_filter(files.human_size, "filesize")
+    app.add_template_filter(files.shown_name, "file_name")
 
+    params.init_app(app)  # bounded URL converters: before the first route is added
     from pos.views import register_blueprints
     register_blueprints(app)
     limits.apply_route_limits(app)
+
+
+ERRORS = (
+    (400, "Неверный запрос", "Запрос составлен неверно. Вернитесь на предыдущую страницу и повторите действие."),
+    (403, "Доступ запрещён", "У вас нет прав на это действие или страницу."),
+    (404, "Не найдено", "Такой страницы или сообщения нет."),
+    (405, "Метод не поддерживается", "Так обратиться к этой странице нельзя."),
+    (413, "Слишком большой файл", "Размер отправленных данных превышает допустимый."),
+    (429, "Слишком много запросов", "Запросов было слишком много. Подождите немного и повторите."),
+    (500, "Внутренняя ошибка", "Что-то пошло не так. Ваши данные не потеряны; попробуйте ещё раз."),
+)
+
+
+def _exception_headers(exc) -> list[tuple[str, str]]:
+    """What the HTTP error itself says besides its body: `Allow` of a 405, `Retry-After` of a 429."""
+    if not isinstance(exc, HTTPException):
+        return []
+    return [(k, v) for k, v in exc.get_headers() if k.lower() != "content-type"]
 
 
 def _error_handler(code: int, title: str, text: str):
     def handler(exc):
         if request.path.startswith("/open311/"):
             from pos.views.open311 import http_error
-            return http_error(code, title)
-        return error_page(code, title, text)
+            response = http_error(code, title)
+        else:
+            response = current_app.make_response(error_page(code, title, text))
+        for name, value in _exception_headers(exc):
+            response.headers[name] = value
+        return response
     return handler
 
 

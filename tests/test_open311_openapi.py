@@ -95,3 +95,46 @@ def test_answers_match_the_documented_schemas(client, data):
         _check(client.get(f"{p}/requests/{quote(number)}.json"), f"{p}/requests/{{service_request_id}}.{{format}}")
     _check(client.get(f"{p}/tokens/{data['token']}.json"), f"{p}/tokens/{{token}}.{{format}}")
     _check(client.get(f"{p}/tokens/none.json"), f"{p}/tokens/{{token}}.{{format}}")
+
+
+# --- every answer the API gives is described ------------------------------------------------------------
+
+METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE"}
+
+
+def _concrete(path: str) -> str:
+    return path.replace("{format}", "json").replace("{service_code}", "1").replace(
+        "{service_request_id}", "ПОС-2026-000001").replace("{token}", "t")
+
+
+def test_another_method_is_a_405_with_allow_as_documented(client, world):
+    doc = document()
+    documented = doc["components"]["responses"]["MethodNotAllowed"]
+    assert "Allow" in documented["headers"]
+    schema = _inline(documented["content"]["application/json"]["schema"], doc["components"]["schemas"])
+    for path, item in doc["paths"].items():
+        allowed = {m.upper() for m in item}
+        for method in sorted(METHODS - allowed):
+            response = client.open(quote(_concrete(path)), method=method)
+            assert response.status_code == 405, (path, method)
+            assert set(response.headers["Allow"].replace(" ", "").split(",")) == allowed | {"HEAD", "OPTIONS"}
+            OAS30Validator(schema).validate(response.get_json())
+
+
+def test_another_suffix_is_a_documented_404(client, world):
+    doc = document()
+    for path, item in doc["paths"].items():
+        if "{format}" not in path:
+            continue
+        for method in item:
+            assert "404" in item[method]["responses"], (path, method)
+            response = client.open(quote(_concrete(path).replace(".json", ".yaml")), method=method.upper())
+            _check(response, path, method)
+
+
+def test_dates_are_date_time_and_the_rate_limit_is_described():
+    doc = document()
+    params = {p["name"]: p for p in doc["paths"]["/open311/v2/requests.{format}"]["get"]["parameters"]}
+    assert params["start_date"]["schema"]["format"] == params["end_date"]["schema"]["format"] == "date-time"
+    created = doc["paths"]["/open311/v2/requests.{format}"]["post"]["responses"]
+    assert "Retry-After" in created["429"]["headers"]

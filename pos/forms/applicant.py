@@ -7,9 +7,10 @@ import secrets
 
 from flask_wtf import FlaskForm
 from wtforms import (BooleanField, EmailField, HiddenField, MultipleFileField, PasswordField, RadioField,
-                     SelectField, StringField, TelField, TextAreaField)
+                     StringField, TelField, TextAreaField)
 from wtforms.validators import DataRequired, Length, Optional
 
+from pos.forms.fields import IdSelectField
 from pos.services.applicant_messages import RATING_LABELS
 from pos.services.applicants import KIND_LABELS, MAX_ADDRESS, MAX_EMAIL, MAX_NAME
 from pos.services.passwords import MAX_LENGTH as MAX_PASSWORD
@@ -81,8 +82,8 @@ class ConfirmForm(FlaskForm):
 
 class MessageForm(FlaskForm):
     text = _text_field()
-    category_id = SelectField("Категория", choices=[], validate_choice=False)
-    subcategory_id = SelectField("Подкатегория", choices=[], validate_choice=False)
+    category_id = IdSelectField("Категория", choices=[])
+    subcategory_id = IdSelectField("Подкатегория", choices=[])
     address = _address_field()
     latitude = StringField("Широта", validators=[Optional(), Length(max=30)], render_kw={"inputmode": "decimal"})
     longitude = StringField("Долгота", validators=[Optional(), Length(max=30)], render_kw={"inputmode": "decimal"})

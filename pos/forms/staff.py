@@ -7,24 +7,16 @@ The workflow validates meaning (who may be chosen, dates); these forms validate 
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import (BooleanField, DateField, FieldList, HiddenField, MultipleFileField, RadioField, SearchField,
+from wtforms import (BooleanField, FieldList, HiddenField, MultipleFileField, RadioField, SearchField,
                      SelectField, StringField, TextAreaField)
 from wtforms.meta import DefaultMeta
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
+from pos.forms.fields import BoundedDateField, IdSelectField
 from pos.wording import person_label
 from pos.workflow import MAX_COMMENT, MAX_TEXT, REJECTION_REASONS, RESULT_LABELS, Action, Result
 
 MAX_AGREEING = 5
-
-
-def optional_int(value):
-    if value in (None, "", "None"):
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
 
 
 class _RussianMeta:
@@ -58,7 +50,7 @@ def _comment(label="Комментарий", required=False):
 
 def _org_field(label="Организация", required=True):
     validators = [InputRequired("Выберите организацию.")] if required else [Optional()]
-    return SelectField(label, coerce=optional_int, validators=validators, validate_choice=False)
+    return IdSelectField(label, validators=validators)
 
 
 class AcceptForm(ActionForm):
@@ -80,15 +72,12 @@ class ChangeOrganizationForm(ActionForm):
 
 
 class ChangeCategoryForm(ActionForm):
-    category_id = SelectField("Категория", coerce=optional_int, validate_choice=False,
-                              validators=[InputRequired("Выберите категорию.")])
-    subcategory_id = SelectField("Подкатегория", coerce=optional_int, validate_choice=False,
-                                 validators=[InputRequired("Выберите подкатегорию.")])
+    category_id = IdSelectField("Категория", validators=[InputRequired("Выберите категорию.")])
+    subcategory_id = IdSelectField("Подкатегория", validators=[InputRequired("Выберите подкатегорию.")])
 
 
 class AssignExecutorForm(ActionForm):
-    executor_id = SelectField("Исполнитель", coerce=optional_int, validate_choice=False,
-                              validators=[InputRequired("Выберите исполнителя.")])
+    executor_id = IdSelectField("Исполнитель", validators=[InputRequired("Выберите исполнителя.")])
 
 
 class TakeForm(ActionForm):
@@ -114,13 +103,13 @@ class ChainMixin:
 
 
 def _agreeing_list():
-    return FieldList(SelectField("Согласующий руководитель", coerce=optional_int, validate_choice=False),
+    return FieldList(IdSelectField("Согласующий руководитель"),
                      min_entries=1, max_entries=MAX_AGREEING)
 
 
 def _approver():
-    return SelectField("Утверждающий руководитель", coerce=optional_int, validate_choice=False,
-                       validators=[InputRequired("Выберите утверждающего руководителя.")])
+    return IdSelectField("Утверждающий руководитель",
+                         validators=[InputRequired("Выберите утверждающего руководителя.")])
 
 
 class TransferForm(ChainMixin, ActionForm):
@@ -137,10 +126,10 @@ class AnswerForm(ChainMixin, ActionForm):
     """«Подготовить ответ» (the executor) and «Направить на согласование и утверждение» (the coordinator)."""
     result = RadioField("Результат рассмотрения", choices=[(r.value, label) for r, label in RESULT_LABELS.items()],
                         validators=[InputRequired("Выберите результат рассмотрения.")])
-    postponed_until = DateField("Отложено до", validators=[Optional()],
-                                description="Только для результата «отложено (до определенной даты)».")
-    template_id = SelectField("Шаблон ответа", coerce=optional_int, validate_choice=False,
-                              description="Если текст ответа не заполнен, в ответ войдёт текст шаблона.")
+    postponed_until = BoundedDateField("Отложено до", validators=[Optional()],
+                                       description="Только для результата «отложено (до определенной даты)».")
+    template_id = IdSelectField("Шаблон ответа",
+                                description="Если текст ответа не заполнен, в ответ войдёт текст шаблона.")
     answer_text = TextAreaField("Текст ответа", validators=[
         Length(max=MAX_TEXT, message=f"Не длиннее {MAX_TEXT} символов.")])
     executor_position = StringField("Должность исполнителя", validators=[
@@ -209,8 +198,7 @@ class ReminderForm(FlaskForm):
 
 
 class DelegateForm(ActionForm):
-    head_id = SelectField("Руководитель", coerce=optional_int, validate_choice=False,
-                          validators=[InputRequired("Выберите руководителя.")])
+    head_id = IdSelectField("Руководитель", validators=[InputRequired("Выберите руководителя.")])
 
 
 FORMS: dict[Action, type[ActionForm]] = {
@@ -239,14 +227,14 @@ class FilterForm(FlaskForm):
         csrf = False
 
     stage = SelectField("Этап", validate_choice=False)
-    category_id = SelectField("Категория", coerce=optional_int, validate_choice=False)
-    subcategory_id = SelectField("Подкатегория", coerce=optional_int, validate_choice=False)
-    organization_id = SelectField("Организация (с подведомственными)", coerce=optional_int, validate_choice=False)
-    executor_id = SelectField("Исполнитель", coerce=optional_int, validate_choice=False)
+    category_id = IdSelectField("Категория")
+    subcategory_id = IdSelectField("Подкатегория")
+    organization_id = IdSelectField("Организация (с подведомственными)")
+    executor_id = IdSelectField("Исполнитель")
     deadline = SelectField("Срок", choices=[("", "любой"), ("overdue", "просрочено"), ("soon", "истекает")],
                            validate_choice=False)
     repeated = BooleanField("Только повторные")
     accelerated = BooleanField("Только с ускоренным сроком")
-    date_from = DateField("Поступило с", validators=[Optional()])
-    date_to = DateField("Поступило по", validators=[Optional()])
+    date_from = BoundedDateField("Поступило с", validators=[Optional()])
+    date_to = BoundedDateField("Поступило по", validators=[Optional()])
     q = SearchField("Поиск по номеру и тексту", validators=[Optional(), Length(max=200)])

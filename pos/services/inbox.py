@@ -10,6 +10,7 @@ from typing import Iterable
 from sqlalchemy import and_, case, false, func, literal, or_, tuple_
 from sqlmodel import Session, select
 
+from pos import params
 from pos.deadlines import DeadlinePolicy
 from pos.models import ApprovalStep, Message, Organization, User
 from pos.workflow import ACTIVE_STAGES, FINAL_STAGES, Actor, Role, Stage
@@ -198,13 +199,18 @@ def encode_cursor(message: Message) -> str:
 
 
 def decode_cursor(value: str | None) -> tuple[int, datetime, int] | None:
-    if not value:
+    """The page cursor, or None (the first page) for anything this module did not write: a cursor is a
+    link's query string, so it may come back tampered (a naive moment, Infinity or 1e30 for the id)."""
+    if not value or len(value) > 200:
         return None
     try:
         final, due, message_id = json.loads(base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)))
-        due_at = datetime.fromisoformat(due)
-        return int(final), due_at, int(message_id)
-    except (ValueError, TypeError):
+        if final not in (0, 1) or not params.is_json_int(final) or not params.is_json_int(message_id) \
+                or not isinstance(due, str):
+            return None
+        due_at = params.parse_moment(due)  # aware and within the years messages have
+        return final, due_at, params.parse_id(message_id)
+    except (ValueError, TypeError, RecursionError):
         return None
 
 

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from pos import clock
+from pos import clock, params
 from pos.models import ApiClient, Category, HistoryEntry, Message, Organization, Subcategory
 from pos.services import applicants
 from pos.services.messages import Env
@@ -30,7 +30,7 @@ CHANGESET = "2026-11-24 00:00"
 MAX_RANGE = timedelta(days=90)
 MAX_RESULTS = 1000
 MAX_MEDIA_URL = 1000
-MIN_YEAR, MAX_YEAR = 2000, 2100
+MIN_YEAR, MAX_YEAR = params.MIN_YEAR, params.MAX_YEAR
 CLOSED = (Stage.ANSWERED, Stage.REJECTED)
 UNPUBLISHED = (Stage.MODERATION, Stage.REJECTED)  # the moderator has not let the content through
 MEDIA_PREFIX = "Фото или видео: "
@@ -98,9 +98,10 @@ def services(session: Session) -> list[dict]:
 
 
 def _subcategory(session: Session, code: str | None) -> tuple[Subcategory, Category] | None:
-    if not code or not re.fullmatch(r"\d{1,9}", code.strip()):
+    sub_id = params.id_or_none(code)
+    if sub_id is None:
         return None
-    sub = session.get(Subcategory, int(code))
+    sub = session.get(Subcategory, sub_id)
     category = session.get(Category, sub.category_id) if sub else None
     if sub is None or not sub.is_active or category is None or not category.is_active:
         return None
@@ -199,32 +200,47 @@ def _when(value: str | None, name: str, tz: ZoneInfo) -> datetime | None:
     if "T" in value and " " in value:
         value = value.replace(" ", "+", 1)  # an unescaped "+09:00" arrives as " 09:00"
     try:
-        moment = datetime.fromisoformat(value)
+        datetime.fromisoformat(value)
     except ValueError:
         raise ApiError(400, f"{name}: неверная дата; нужен формат ISO 8601, например 2026-11-01T00:00:00+09:00.") \
             from None
-    if not MIN_YEAR <= moment.year <= MAX_YEAR:
-        raise ApiError(400, f"{name}: дата вне допустимого диапазона ({MIN_YEAR}–{MAX_YEAR} годы).")
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=tz)
-    return clock.as_utc(moment)
+    try:
+        return params.parse_moment(value, default_tz=tz)  # without an offset: the installation's time
+    except params.BadValue:
+        raise ApiError(400, f"{name}: дата вне допустимого диапазона ({MIN_YEAR}–{MAX_YEAR} годы).") from None
+
+
+FILTERS = ("service_request_id", "service_code", "start_date", "end_date", "status", "api_key")
 
 
 def find_requests(session: Session, env: Env, args: Mapping, client: ApiClient | None) -> list[dict]:
-    """GET requests: by ids (which overrides every other filter), or by service, dates and status."""
+    """GET requests: by ids (which overrides every other filter), or by service, dates and status.
+
+    Every filter given is checked, the overridden ones too: a wrong one is the client's mistake either way."""
+    for name in FILTERS:
+        if len(getattr(args, "getlist", lambda _n: [])(name)) > 1:
+            raise ApiError(400, f"{name}: параметр указан несколько раз; укажите его один раз "
+                                f"(несколько значений — через запятую).")
     ids = _split(args.get("service_request_id"))
+    if len(ids) > MAX_RESULTS:
+        raise ApiError(400, f"service_request_id: не более {MAX_RESULTS} номеров за один запрос.")
+    tz = ZoneInfo(env.timezone)
+    start, end = _when(args.get("start_date"), "start_date", tz), _when(args.get("end_date"), "end_date", tz)
+    if start and end and start > end:
+        raise ApiError(400, "start_date позже end_date: укажите начало периода раньше его конца.")
+    if start and end and end - start > MAX_RANGE:
+        raise ApiError(400, f"Период от start_date до end_date не может быть длиннее {MAX_RANGE.days} дней.")
+    codes = _split(args.get("service_code"))
+    for code in codes:
+        if _subcategory(session, code) is None:
+            raise ApiError(400, f"service_code: неизвестная услуга «{code}». Список услуг: services.json.")
+    statuses = {s.lower() for s in _split(args.get("status"))}
+    if statuses - {"open", "closed"}:
+        raise ApiError(400, "status: допустимые значения — open, closed (можно через запятую).")
     query = select(Message).where(Message.number.is_not(None))
     if ids:
-        if len(ids) > MAX_RESULTS:
-            raise ApiError(400, f"service_request_id: не более {MAX_RESULTS} номеров за один запрос.")
         query = query.where(Message.number.in_(ids))
     else:
-        tz = ZoneInfo(env.timezone)
-        start, end = _when(args.get("start_date"), "start_date", tz), _when(args.get("end_date"), "end_date", tz)
-        if start and end and start > end:
-            raise ApiError(400, "start_date позже end_date: укажите начало периода раньше его конца.")
-        if start and end and end - start > MAX_RANGE:
-            raise ApiError(400, f"Период от start_date до end_date не может быть длиннее {MAX_RANGE.days} дней.")
         if start is None:
             start = (end or clock.now()) - MAX_RANGE
         if end is None and args.get("start_date"):
@@ -232,15 +248,8 @@ def find_requests(session: Session, env: Env, args: Mapping, client: ApiClient |
         query = query.where(Message.received_at >= start)
         if end is not None:
             query = query.where(Message.received_at <= end)
-        codes = _split(args.get("service_code"))
-        for code in codes:
-            if _subcategory(session, code) is None:
-                raise ApiError(400, f"service_code: неизвестная услуга «{code}». Список услуг: services.json.")
         if codes:
-            query = query.where(Message.subcategory_id.in_([int(c) for c in codes]))
-        statuses = {s.lower() for s in _split(args.get("status"))}
-        if statuses - {"open", "closed"}:
-            raise ApiError(400, "status: допустимые значения — open, closed (можно через запятую).")
+            query = query.where(Message.subcategory_id.in_([params.parse_id(c) for c in codes]))
         if statuses == {"open"}:
             query = query.where(Message.stage.not_in(list(CLOSED)))
         elif statuses == {"closed"}:

@@ -6,6 +6,7 @@ from flask_login import current_user, login_user
 from wtforms.widgets import PasswordInput
 from sqlmodel import select
 
+from pos import params
 from pos import workflow as wf
 from pos.auth import applicant_required, current_actor
 from pos.forms.applicant import (FILES_HINT, TEXT_HINT, ConfirmForm, MessageForm, RateForm, RegistrationForm,
@@ -49,20 +50,13 @@ def uploads(field_name: str = "files") -> list[files.Upload]:
     return [files.Upload(f.filename or "", f.read()) for f in request.files.getlist(field_name) if f and f.filename]
 
 
-def _int(value) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
 # --- classifier choices ---------------------------------------------------------------
 
 def set_classifier_choices(form: MessageForm) -> None:
     categories = db().exec(select(Category).where(Category.is_active).order_by(Category.name)).all()
     form.category_id.choices = [("", "— не выбрана (определит модератор) —")] + [(str(c.id), c.name)
                                                                                  for c in categories]
-    form.subcategory_id.choices = subcategory_choices(_int(form.category_id.data))
+    form.subcategory_id.choices = subcategory_choices(form.category_id.data)
     form.category_id.render_kw = {"hx-get": url_for("applicant.subcategories"), "hx-trigger": "change",
                                   "hx-target": "#subcategory-field", "hx-swap": "outerHTML"}
 
@@ -79,7 +73,7 @@ def subcategory_choices(category_id: int | None) -> list[tuple[str, str]]:
 def subcategories():
     """The subcategory field for the chosen category (htmx swaps it in; without JS the form reloads)."""
     form = MessageForm(formdata=None, meta={"csrf": False})
-    form.subcategory_id.choices = subcategory_choices(_int(request.args.get("category_id")))
+    form.subcategory_id.choices = subcategory_choices(params.id_or_none(request.args.get("category_id")))
     return render_template("applicant/_subcategory.html", form=form)
 
 
@@ -201,7 +195,7 @@ def _already_sent(message):
 @bp.get("/my/messages")
 @applicant_required
 def my_messages():
-    page = max(_int(request.args.get("page")) or 1, 1)
+    page = params.parse_page(request.args.get("page"))
     items, total = mine.own_messages(db(), current_actor().applicant_id, env().timezone, page)
     pages = max((total + mine.PAGE_SIZE - 1) // mine.PAGE_SIZE, 1)
     return render_template("applicant/my_messages.html", items=items, total=total, page=page, pages=pages)
@@ -288,8 +282,8 @@ def attachment(attachment_id: int):
     path = files.path_of(env().upload_dir, row.storage_key) if row else None
     if path is None or not path.exists():
         abort(404)
-    response = send_file(path, mimetype=row.content_type, as_attachment=True, download_name=row.filename,
-                         max_age=0)
+    response = send_file(path, mimetype=row.content_type, as_attachment=True,
+                         download_name=files.download_name(row.filename, row.content_type), max_age=0)
     response.headers["Cache-Control"] = "private, no-store"
     return response
 

@@ -4,6 +4,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
+from pos import params
 from pos.auth import current_actor, role_key, staff_roles
 from pos.forms.auth import LoginForm
 from pos.services.accounts import authenticate
@@ -13,12 +14,9 @@ bp = Blueprint("auth", __name__)
 
 
 def _safe_next(target: str | None) -> str | None:
-    if not target:
+    if not target or urlsplit(target).scheme or urlsplit(target).netloc:
         return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/"):
-        return None
-    return target
+    return params.local_path(target)
 
 
 def home_url() -> str:

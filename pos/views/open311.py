@@ -24,9 +24,11 @@ ITEMS = {"endpoints": "endpoint", "formats": "format", "attributes": "attribute"
 # Characters XML 1.0 cannot carry (a pasted text may hold them): left out of the XML answers.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 HTTP_ERRORS = {
+    400: "Неверный запрос: тело или параметры не разобраны.",
     404: "Нет такого ресурса. Адреса API оканчиваются на .json или .xml; описание — /open311/v2/openapi.json.",
     405: "Этот метод для этого ресурса не поддерживается.",
     413: "Запрос слишком большой.",
+    429: "Слишком много запросов с этим ключом API. Повторите позже (см. заголовок Retry-After).",
     500: "Внутренняя ошибка сервера. Повторите запрос позже.",
 }
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from pos.services.applicants import MAX_ADDRESS
-from pos.services.open311 import MAX_MEDIA_URL, MAX_RANGE, MAX_RESULTS
+from pos.services.open311 import MAX_MEDIA_URL, MAX_RANGE, MAX_RESULTS, MAX_YEAR, MIN_YEAR
 from pos.workflow import MAX_TEXT
 
 
@@ -19,14 +19,43 @@ def _ok(description: str, schema: dict) -> dict:
             "content": {"application/json": {"schema": schema}, "text/xml": {"schema": schema}}}
 
 
+ERROR_TEXTS = {400: "Неверные параметры запроса", 403: "Не передан или неверен api_key",
+               404: "Не найдено (в том числе адрес с суффиксом, отличным от .json и .xml)",
+               405: "Метод не поддерживается для этого адреса", 413: "Запрос слишком большой",
+               429: "Слишком много запросов с этим ключом API"}
+# What an error answer carries besides its body.
+ERROR_HEADERS = {
+    405: {"Allow": {"description": "Методы, которые этот адрес поддерживает.", "required": True,
+                    "schema": {"type": "string", "example": "GET, HEAD, OPTIONS"}}},
+    429: {"Retry-After": {"description": "Через сколько секунд можно повторить запрос.", "required": False,
+                          "schema": {"type": "integer", "minimum": 0}}},
+}
+CORS = {"Access-Control-Allow-Origin": {"description": "Открытые данные: читать может любой сайт.",
+                                        "schema": {"type": "string", "enum": ["*"]}}}
+
+
+def _error(code: int) -> dict:
+    response = _ok(ERROR_TEXTS[code], _array("Error", "errors", "error"))
+    if code in ERROR_HEADERS:
+        response["headers"] = ERROR_HEADERS[code]
+    return response
+
+
 def _errors(*codes: int) -> dict:
-    texts = {400: "Неверные параметры запроса", 403: "Не передан или неверен api_key",
-             404: "Не найдено", 405: "Метод не поддерживается", 413: "Запрос слишком большой"}
-    return {str(code): _ok(texts[code], _array("Error", "errors", "error")) for code in codes}
+    """Error answers of an operation; every address ending in {format} also answers 404 for another suffix."""
+    return {str(code): _error(code) for code in sorted({404, *codes})}
 
 
-def _query(name: str, description: str, example: str | None = None) -> dict:
-    param = {"name": name, "in": "query", "required": False, "description": description, "schema": {"type": "string"}}
+def _read(description: str, schema: dict) -> dict:
+    return {**_ok(description, schema), "headers": CORS}
+
+
+def _query(name: str, description: str, example: str | None = None, fmt: str | None = None) -> dict:
+    # An empty filter is no filter (a form that leaves a field blank still sends it).
+    param = {"name": name, "in": "query", "required": False, "allowEmptyValue": True, "description": description,
+             "schema": {"type": "string"}}
+    if fmt:
+        param["schema"]["format"] = fmt
     if example:
         param["example"] = example
     return param
@@ -118,11 +147,12 @@ SCHEMAS = {
 }
 
 POST_FIELDS = {
-    "api_key": {"type": "string", "description": "Ключ клиента API (выдаёт оператор: create-api-client)."},
-    "service_code": {"type": "string", "description": "Код услуги из services.json."},
-    "description": {"type": "string", "maxLength": MAX_TEXT, "description": "Текст сообщения."},
+    "api_key": {"type": "string", "minLength": 1,
+                "description": "Ключ клиента API (выдаёт оператор: create-api-client)."},
+    "service_code": {"type": "string", "pattern": r"^\s*[0-9]+\s*$", "description": "Код услуги из services.json."},
+    "description": {"type": "string", "maxLength": MAX_TEXT, "pattern": r"\S", "description": "Текст сообщения."},
     "address_string": {"type": "string", "maxLength": MAX_ADDRESS,
-                       "description": "Адрес; обязателен, если не переданы lat и long."},
+                       "description": "Адрес; обязателен, если не переданы lat и long (обе координаты или ни одной)."},
     "lat": {"type": "number", "minimum": -90, "maximum": 90},
     "long": {"type": "number", "minimum": -180, "maximum": 180},
     "email": {"type": "string", "format": "email"},
@@ -139,9 +169,10 @@ def document(server_url: str = "") -> dict:
         _query("service_request_id", "Номера сообщений через запятую; отменяет остальные фильтры.",
                "ПОС-2026-000123,ПОС-2026-000124"),
         _query("service_code", "Код услуги (или несколько через запятую)."),
-        _query("start_date", f"Начало периода (ISO 8601). Период — не длиннее {MAX_RANGE.days} дней; без дат — "
-                             f"последние {MAX_RANGE.days} дней.", "2026-11-01T00:00:00+09:00"),
-        _query("end_date", "Конец периода (ISO 8601).", "2026-11-30T23:59:59+09:00"),
+        _query("start_date", f"Начало периода (ISO 8601, {MIN_YEAR}–{MAX_YEAR} годы; без смещения — по местному "
+                             f"времени). Период — не длиннее {MAX_RANGE.days} дней; без дат — последние "
+                             f"{MAX_RANGE.days} дней.", "2026-11-01T00:00:00+09:00", "date-time"),
+        _query("end_date", "Конец периода (ISO 8601).", "2026-11-30T23:59:59+09:00", "date-time"),
         _query("status", "open, closed или оба через запятую.", "open"),
         API_KEY_READ,
     ]
@@ -154,26 +185,29 @@ def document(server_url: str = "") -> dict:
                            "Формат ответа задаётся суффиксом .json или .xml. Ошибки — в форме стандарта: "
                            "[{\"code\": 400, \"description\": \"…\"}]. Передавая контакты заявителя, клиент "
                            "подтверждает, что получил его согласие на обработку персональных данных. "
-                           f"Список сообщений — не более {MAX_RESULTS} за запрос.",
+                           f"Список сообщений — не более {MAX_RESULTS} за запрос. Адрес с суффиксом, отличным от .json и "
+                           ".xml, — ошибка 404; другой метод, чем описанный у адреса, — ошибка 405 с заголовком "
+                           "Allow (components.responses.MethodNotAllowed); частые отправки с одним ключом — 429 "
+                           "с заголовком Retry-After.",
         },
         "servers": [{"url": server_url or "/"}],
         "paths": {
             "/open311/v2/discovery.{format}": {"get": {
                 "operationId": "discovery", "summary": "Сведения об API", "parameters": [FORMAT],
-                "responses": {"200": _ok("Описание точки доступа", _ref("Discovery")), **_errors(404)}}},
+                "responses": {"200": _read("Описание точки доступа", _ref("Discovery")), **_errors()}}},
             "/open311/v2/services.{format}": {"get": {
                 "operationId": "services", "summary": "Услуги: подкатегории классификатора", "parameters": [FORMAT],
-                "responses": {"200": _ok("Список услуг", _array("Service", "services", "service"))}}},
+                "responses": {"200": _read("Список услуг", _array("Service", "services", "service")), **_errors()}}},
             "/open311/v2/services/{service_code}.{format}": {"get": {
                 "operationId": "serviceDefinition", "summary": "Описание услуги",
                 "parameters": [{"name": "service_code", "in": "path", "required": True, "schema": {"type": "string"}},
                                FORMAT],
-                "responses": {"200": _ok("Атрибуты услуги", _ref("ServiceDefinition")), **_errors(404)}}},
+                "responses": {"200": _read("Атрибуты услуги", _ref("ServiceDefinition")), **_errors()}}},
             "/open311/v2/requests.{format}": {
                 "get": {
                     "operationId": "requests", "summary": "Сообщения", "parameters": [FORMAT, *requests_filters],
-                    "responses": {"200": _ok("Сообщения, новые первыми",
-                                             _array("ServiceRequest", "service_requests", "request")),
+                    "responses": {"200": _read("Сообщения, новые первыми",
+                                               _array("ServiceRequest", "service_requests", "request")),
                                   **_errors(400, 403)}},
                 "post": {
                     "operationId": "createRequest", "summary": "Подать сообщение", "parameters": [FORMAT],
@@ -186,24 +220,27 @@ def document(server_url: str = "") -> dict:
                             "properties": POST_FIELDS}}}},
                     "responses": {"200": _ok("Сообщение зарегистрировано",
                                              _array("CreatedRequest", "service_requests", "request")),
-                                  **_errors(400, 403, 413)}},
+                                  **_errors(400, 403, 413, 429)}},
             },
             "/open311/v2/requests/{service_request_id}.{format}": {"get": {
                 "operationId": "request", "summary": "Одно сообщение",
                 "parameters": [{"name": "service_request_id", "in": "path", "required": True,
                                 "schema": {"type": "string"}, "example": "ПОС-2026-000123"}, FORMAT, API_KEY_READ],
-                "responses": {"200": _ok("Сообщение", _array("ServiceRequest", "service_requests", "request")),
-                              **_errors(403, 404)}}},
+                "responses": {"200": _read("Сообщение", _array("ServiceRequest", "service_requests", "request")),
+                              **_errors(403)}}},
             "/open311/v2/tokens/{token}.{format}": {"get": {
                 "operationId": "token", "summary": "Номер сообщения по токену",
                 "parameters": [{"name": "token", "in": "path", "required": True, "schema": {"type": "string"}},
                                FORMAT],
-                "responses": {"200": _ok("Номер сообщения", _array("Token", "service_requests", "request")),
-                              **_errors(404)}}},
+                "responses": {"200": _read("Номер сообщения", _array("Token", "service_requests", "request")),
+                              **_errors()}}},
             "/open311/v2/openapi.json": {"get": {
                 "operationId": "openapi", "summary": "Это описание API (OpenAPI 3)",
-                "responses": {"200": {"description": "Документ OpenAPI",
+                "responses": {"200": {"description": "Документ OpenAPI", "headers": CORS,
                                       "content": {"application/json": {"schema": {"type": "object"}}}}}}},
         },
-        "components": {"schemas": SCHEMAS},
+        "components": {"schemas": SCHEMAS, "responses": {
+            # Any other method on an address of the API: its own answer, with the methods it takes.
+            "MethodNotAllowed": _error(405),
+            "TooManyRequests": _error(429)}},
     }

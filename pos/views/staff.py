@@ -91,11 +91,13 @@ def _filter_form(role: str, org_id: int | None) -> FilterForm:
     return form
 
 
+FILTER_NAMES = ("stage", "category_id", "subcategory_id", "organization_id", "executor_id", "deadline", "repeated",
+                "accelerated", "date_from", "date_to", "q")
+
+
 def _filters(form: FilterForm) -> inbox_service.Filters:
     form.validate()
-    data = {name: form[name].data if name in form and not form[name].errors else None
-            for name in ("stage", "category_id", "subcategory_id", "organization_id", "executor_id", "deadline",
-                         "repeated", "accelerated", "date_from", "date_to", "q")}
+    data = {name: form[name].data if name in form and not form[name].errors else None for name in FILTER_NAMES}
     return inbox_service.Filters(stage=data["stage"] or "", category_id=data["category_id"],
                                  subcategory_id=data["subcategory_id"], organization_id=data["organization_id"],
                                  executor_id=data["executor_id"], deadline=data["deadline"] or "",
@@ -114,15 +116,23 @@ def inbox():
     filters = _filters(form)
     page = inbox_service.inbox(db(), current_actor(), role_name, org_id, filters, now=clock.now(), policy=policy(),
                                after=request.args.get("after"), before=request.args.get("before"))
-    args = {k: v for k, v in request.args.items() if k not in ("after", "before") and v}
-    context = dict(page=page, form=form, args=args, role=role_name, org_id=org_id,
+    context = dict(page=page, form=form, args=filter_args(form), role=role_name, org_id=org_id,
                    title=INBOX_TITLES.get(role_name, ROLE_LABELS.get(role_name, "")),
                    stage_labels=STAGE_LABELS, back=request.full_path.rstrip("?"))
+    # A filter refused (an id or a date out of range) is shown on its field; the list ignores it.
+    status = 400 if form.errors else 200
     if targeted("rows"):
-        return render_template("staff/_rows.html", **context)
+        return render_template("staff/_rows.html", **context), status
     if targeted(SUBCATEGORY_FILTER):
         return render_template("staff/_subcategory.html", field_id=SUBCATEGORY_FILTER, sub=form.subcategory_id)
-    return render_template("staff/inbox.html", **context)
+    return render_template("staff/inbox.html", **context), status
+
+
+def filter_args(form: FilterForm) -> dict[str, str]:
+    """The query string that keeps the view in the pager's links: only the filters' own names, with the
+    values that passed (anything else, `_external` or `_anchor` say, would be taken by url_for itself)."""
+    return {name: request.args[name] for name in FILTER_NAMES
+            if name in form and not form[name].errors and request.args.get(name)}
 
 
 @bp.get("/notifications")

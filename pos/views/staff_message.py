@@ -7,6 +7,7 @@ from flask import abort, flash, redirect, render_template, request, send_file, u
 from flask_login import current_user
 from sqlmodel import select
 
+from pos import params
 from pos import workflow as wf
 from pos.auth import current_actor, staff_required
 from pos.forms.staff import FORMS, ActionForm, AnswerForm, ReminderForm
@@ -34,8 +35,7 @@ def _message_or_404(message_id: int) -> Message:
 
 
 def _back() -> str | None:
-    back = request.args.get("back", "")
-    return back if back.startswith("/staff") and "//" not in back else None
+    return params.local_path(request.args.get("back", ""), "/staff")
 
 
 # --- forms -------------------------------------------------------------------
@@ -260,7 +260,7 @@ def act(message_id: int, action: str):
         return _render(message, 422, posted=(action, form))
     try:
         messages.act(session, env(), current_user, message.id, action, form.params(),
-                     expected_version=_int(form.version.data), uploads=_uploads(form))
+                     expected_version=params.id_or_none(form.version.data), uploads=_uploads(form))
     except wf.NotAllowed as exc:
         if targeted("card"):
             return _render(message, 403, conflict=str(exc))
@@ -310,23 +310,17 @@ def remind(message_id: int):
     return redirect(url_for("staff.message", message_id=message_id, back=_back()), 303)
 
 
-def _int(value):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
 @bp.get("/messages/<int:message_id>/template")
 @staff_required
 def answer_template(message_id: int):
     """The answer text filled from the chosen template (htmx swaps it into the answer form)."""
     message = _message_or_404(message_id)
-    action = Action(request.args.get("action", Action.PREPARE_ANSWER))
-    if action not in (Action.PREPARE_ANSWER, Action.SEND_FOR_APPROVAL):
-        abort(404)
+    action = request.args.get("action", Action.PREPARE_ANSWER.value)
+    if action not in (Action.PREPARE_ANSWER.value, Action.SEND_FOR_APPROVAL.value):
+        abort(404)  # only the two answer forms have templates
+    action = Action(action)
     form = build_form(action, message, [])
-    chosen = _int(request.args.get(f"{action.value}-template_id"))
+    chosen = params.id_or_none(request.args.get(f"{action.value}-template_id"))
     form.answer_text.data = form._templates.get(chosen, "")
     return render_template("staff/_answer_text.html", form=form)
 
@@ -343,8 +337,8 @@ def attachment(attachment_id: int):
     path = files.path_of(env().upload_dir, row.storage_key)
     if not path.exists():
         abort(404)
-    response = send_file(path, mimetype=row.content_type, as_attachment=True, download_name=row.filename,
-                         max_age=0)
+    response = send_file(path, mimetype=row.content_type, as_attachment=True,
+                         download_name=files.download_name(row.filename, row.content_type), max_age=0)
     response.headers["Cache-Control"] = "private, no-store"
     return response
 
