@@ -133,7 +133,7 @@ def _refused(staff_app, login: str, message_id: int, action: str, data: dict, wo
     """The action posted with `data` (names without the action's prefix) is refused with `words`; nothing
     is written."""
     client = staff_app.client(login)
-    page = _text(client.get(f"/staff/messages/{message_id}"))
+    page = _text(client.get(f"/staff/messages/{message_id}/act/{action}"))
     before = _written(staff_app)
     response = client.post(f"/staff/messages/{message_id}/{action}", data={
         f"{action}-version": version_of(page, action), **{f"{action}-{k}": v for k, v in data.items()}})
@@ -185,7 +185,7 @@ def test_a_line_break_or_another_host_in_next_and_back_is_ignored(staff_app, tar
     response = client.post(f"/login?next={target}", data={"login": "zhkh.coordinator", "password": "demo"})
     assert response.status_code == 303 and response.location == "/staff/"
     m = staff_app.new_message(steps=[("moderator", "accept", {})])
-    page = _text(client.get(f"/staff/messages/{m.id}?back={target}"))
+    page = _text(client.get(f"/staff/messages/{m.id}/act/take?back={target}"))
     assert "evil" not in page and "X-Evil" not in page
     response = client.post(f"/staff/messages/{m.id}/take?back={target}",
                            data={"take-version": version_of(page, "take")})

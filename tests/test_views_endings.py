@@ -88,7 +88,7 @@ def test_a_postponement_past_the_limit_is_refused_in_russian_and_writes_nothing(
     before = counts(session)
     response = executor.post(f"/staff/messages/{message.id}/prepare_answer", data={
         "prepare_answer-version": str(world.reload(message).version), "prepare_answer-result": "postponed",
-        "prepare_answer-postponed_until": "9999-12-31", "prepare_answer-answer_text": "Отложено навсегда.",
+        "prepare_answer-postponed_until": "2099-12-31", "prepare_answer-answer_text": "Отложено навсегда.",
         "prepare_answer-executor_position": "Специалист", "prepare_answer-executor_name": "Иванов И. И.",
         "prepare_answer-approver_id": str(world.uid("a.approver"))})
     assert response.status_code == 422
