@@ -287,3 +287,55 @@ def test_nobody_published_it_the_platform_does_and_says_so(session, world):
     assert session.exec(select(RatingMonth).where(RatingMonth.month == NOVEMBER)).one().id == snapshot.id
     assert len(rating_snapshots.rows(session, snapshot)) == len(
         session.exec(select(RatingRow).where(RatingRow.rating_id == snapshot.id)).all()) > 0
+
+
+# --- the command ------------------------------------------------------------------------------------
+
+def test_the_rating_command_prints_and_writes_the_month(fresh_database, env, tmp_path):
+    import csv
+    import json
+
+    import seed
+    from pos.db import make_engine
+    from pos.models import Organization
+    from sqlmodel import Session
+    from tests.test_seed_cli import make_app, run
+
+    with Session(make_engine(fresh_database), expire_on_commit=False) as s:
+        seed.load_demo(s, env)
+        bodies = {o.id: o.name for o in s.exec(select(Organization).where(Organization.kind == "executive_body"))}
+    app = make_app(fresh_database, tmp_path)
+    month = rating.previous_month(clock.now().astimezone(TZ).date().replace(day=1))
+    printed = run(app, "rating", "--month", month.strftime("%Y-%m"))
+    table = list(csv.reader(printed.stdout.splitlines()))
+    assert table[0][:5] == ["ID организации", "Организация", "1. Координация: в срок", "1. Координация: всего",
+                            "1. Координация: %"]
+    assert table[0][-4:] == ["Среднее, %", "Место", "Статус", "Опубликован"] and len(table[0]) == 2 + 18 + 4
+    assert {int(r[0]): r[1] for r in table[1:]} == bodies                 # one row per ИОГВ, no one else
+    assert {r[-2] for r in table[1:]} == {"draft"}
+    assert all(r[4] == "нет данных" for r in table[1:] if r[3] == "0")
+    assert any(int(r[3]) > 0 for r in table[1:])                        # the seeded month has passages
+    assert "сохранён как черновик" in printed.stderr
+
+    with Session(make_engine(fresh_database)) as s:
+        with clock.frozen(datetime(2026, 12, 15, 9, tzinfo=TZ)):
+            rating_snapshots.publish(s, env, month, None)
+    again = json.loads(run(app, "rating", "--month", month.strftime("%Y-%m"), "--format", "json").stdout)
+    assert (again["status"], again["automatically"], again["published_at"]) == ("published", True, "2026-12-15 09:00+09:00")
+    assert {r["organization_id"] for r in again["rows"] if r["is_rated"]} == set(bodies)
+
+    out = tmp_path / "rating.csv"
+    run(app, "rating", "--month", month.strftime("%Y-%m"), "--output", str(out))
+    raw = out.read_bytes()
+    assert raw.startswith("\ufeff".encode())                          # Excel reads the Cyrillic
+    written = list(csv.reader(raw.decode("utf-8-sig").splitlines()))
+    assert [r[:-2] for r in written] == [r[:-2] for r in table] and {tuple(r[-2:]) for r in written[1:]} == {
+        ("published", "2026-12-15 09:00+09:00")}
+    # No personal data: the seeded applicants' names, e-mails and phones are nowhere in it.
+    text = printed.stdout + json.dumps(again, ensure_ascii=False) + raw.decode("utf-8-sig")
+    for profile in seed.messages.DEMO_APPLICANTS.values():
+        for value in (profile["full_name"], profile["email"], profile["phone"]):
+            assert value not in text
+
+    bad = run(app, "rating", "--month", "2026-13", ok=False)
+    assert bad.exit_code != 0 and "ГГГГ-ММ" in bad.output
