@@ -52,9 +52,9 @@ class Advance:
     new_period: Any = None
 
 
-def restarts(step: Step) -> bool:
-    """Does the step end the current passage (and open a new one, if the stage is active)?"""
-    return step.from_stage != step.to_stage or step.action in RESTARTS_STAGE
+def restarts(action: str, from_stage: str | None, to_stage: str) -> bool:
+    """Does the entry end the current passage (and open a new one, if the stage is active)?"""
+    return from_stage != to_stage or action in RESTARTS_STAGE
 
 
 def _answer_outcome(step: Step) -> str | None:
@@ -78,7 +78,7 @@ def advance(visit, period, step: Step, *, message_id: int,
             make_visit: Callable[..., Any], make_period: Callable[..., Any]) -> Advance:
     out = Advance(visit=visit, period=period)
     active = step.to_stage in ACTIVE_STAGES
-    if restarts(step):
+    if restarts(step.action, step.from_stage, step.to_stage):
         if visit is not None:
             visit.left_at, visit.left_action = step.at, str(step.action)
             visit.on_time = step.at <= visit.due_at
