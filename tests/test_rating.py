@@ -222,6 +222,8 @@ def test_a_draft_is_recomputed_and_a_published_month_never_changes(session, worl
         draft = rating_snapshots.compute_draft(session, world.env, NOVEMBER)
     row = {r.organization_id: r for r in rating_snapshots.rows(session, draft)}
     assert draft.status == "draft" and draft.published_at is None
+    assert rating_snapshots.places(session, NOVEMBER) == {}                # a draft is nobody's place yet
+    assert rating_snapshots.published_by(session, draft) == ""
     assert row[A].figures("coordination_first") == (1, 5, Decimal("20.00"))
     assert row[A].figures("agreement_first") == (2, 3, Decimal("66.67"))     # 3 < 5: not significant
     assert (row[A].mean, row[A].place, row[A].passages) == (Decimal("20.00"), 1, 8)
@@ -247,6 +249,7 @@ def test_a_draft_is_recomputed_and_a_published_month_never_changes(session, worl
     assert (published.status, published.published_at, published.published_by_id) == (
         "published", L(12, 5, 10), analyst.id)
     assert rating_snapshots.published_by(session, published) == analyst.full_name
+    assert rating_snapshots.places(session, NOVEMBER)[A] == 1 and rating_snapshots.places(session, date(2026, 10, 1)) == {}
     frozen_rows = [r.model_dump() for r in rating_snapshots.rows(session, published)]
 
     # Later edits to messages and facts do not reach a published month ...

@@ -4,6 +4,12 @@
 platform itself on the 15th, clause 4.3) are one transaction each. Once published, a month's rows are
 what the pages, exports and the CLI show for good; the mapper events of pos/models/rating.py refuse any
 later change to them.
+
+For the monthly job: on the 1st, `compute_draft(session, env, rating.previous_month(<local month>),
+Rules.from_config(config))`; on the morning of the 15th, `publish(session, env, month, None)` when
+`get(session, month)` is not yet published (`AlreadyPublished` otherwise: run twice, publish once).
+Reading: `get()`, `rows()` (in display order), `published_by()`, `places()` (the change of place from
+the previous month).
 """
 from __future__ import annotations
 
@@ -114,3 +120,11 @@ def published_by(session: Session, snapshot: RatingMonth) -> str:
         return AUTOMATICALLY
     user = session.get(User, snapshot.published_by_id)
     return user.full_name if user else ""
+
+
+def places(session: Session, month: date, *, published_only: bool = True) -> dict[int, int | None]:
+    """{organization id: place} of a month's rated rows (empty when it has no snapshot, or only a draft)."""
+    snapshot = get(session, month)
+    if snapshot is None or (published_only and snapshot.status != PUBLISHED):
+        return {}
+    return {r.organization_id: r.place for r in rows(session, snapshot) if r.is_rated}
