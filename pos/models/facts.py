@@ -16,26 +16,30 @@ _OPEN_VISIT = "left_at IS NULL"
 _OPEN_PERIOD = "closed_at IS NULL"
 
 
-class StageVisit(SQLModel, table=True):
-    __tablename__ = "stage_visit"
+class _Fact(SQLModel):
+    """What both kinds of fact have: a message, its organization, a deadline that may move, the verdict."""
     id: Optional[int] = Field(default=None, primary_key=True)
     message_id: int = Field(foreign_key="message.id")
-    # The organization the message was with during the passage (a category change in moderation may
-    # route it while the passage is open: the row follows).
+    # The organization the message was with (a category change in moderation may route it while the
+    # row is open, a transfer moves the answer period: the open row follows).
     organization_id: Optional[int] = Field(default=None, foreign_key="organization.id", index=True)
-    stage: str = Field(max_length=16)
-    entered_at: datetime
-    # The stage deadline at entry, and the one in force now (a recomputation while the passage is open
-    # moves `due_at` and sets `due_changed_at`; `entry_due_at` keeps what it was).
+    # The deadline at the start, and the one in force now (a recomputation while the row is open moves
+    # `due_at` and sets `due_changed_at`; `entry_due_at` keeps what it was).
     entry_due_at: datetime
     due_at: datetime
     due_changed_at: Optional[datetime] = None
-    left_at: Optional[datetime] = None
-    left_action: Optional[str] = Field(default=None, max_length=40)
-    # left_at <= due_at; empty while open.
+    # Ended by its deadline (end <= due_at); empty while open.
     on_time: Optional[bool] = None
     is_repeated: bool = False
     accelerated: bool = False
+
+
+class StageVisit(_Fact, table=True):
+    __tablename__ = "stage_visit"
+    stage: str = Field(max_length=16)
+    entered_at: datetime
+    left_at: Optional[datetime] = None
+    left_action: Optional[str] = Field(default=None, max_length=40)
 
     __table_args__ = (
         # At most one open passage per message: the live recording finds it by this index.
@@ -50,24 +54,15 @@ class StageVisit(SQLModel, table=True):
     )
 
 
-class AnswerPeriod(SQLModel, table=True):
+class AnswerPeriod(_Fact, table=True):
+    """`organization_id` at the close: the organization that gave the answer; `on_time` stays empty for a
+    rejection (no answer was given)."""
     __tablename__ = "answer_period"
-    id: Optional[int] = Field(default=None, primary_key=True)
-    message_id: int = Field(foreign_key="message.id")
-    # The organization handling the message (at the close: the one that gave the answer).
-    organization_id: Optional[int] = Field(default=None, foreign_key="organization.id", index=True)
     opened_at: datetime
-    entry_due_at: datetime
-    due_at: datetime
-    due_changed_at: Optional[datetime] = None
     closed_at: Optional[datetime] = None
     closed_action: Optional[str] = Field(default=None, max_length=40)
     # answered | postponed (the answer given, both) | rejected (by the moderator: no answer); empty while open.
     outcome: Optional[str] = Field(default=None, max_length=16)
-    # The answer given by its deadline (closed_at <= due_at); empty while open and for a rejection.
-    on_time: Optional[bool] = None
-    is_repeated: bool = False
-    accelerated: bool = False
 
     __table_args__ = (
         Index("ux_answer_period_open", "message_id", unique=True,
