@@ -142,10 +142,13 @@ def fetch_tally(session: Session, start: datetime, end: datetime) -> Tally:
     """The same counts from `stage_visit`, with one grouped query (indexes of migration 0500)."""
     v = StageVisit
     ended = and_(v.left_at >= start, v.left_at < end)
-    open_overdue = and_(v.entered_at < end, or_(v.left_at.is_(None), v.left_at >= end), v.due_at < end)
+    overdue = and_(v.due_at < end, v.entered_at < end)
+    # Three branches at the top of the OR, each one an index range: ended in the month (ix_stage_visit_left),
+    # open now and overdue at the end (ix_stage_visit_open_due), left after the end (ix_stage_visit_left).
+    counted = or_(ended, and_(v.left_at.is_(None), overdue), and_(v.left_at >= end, overdue))
     on_time = func.sum(case((and_(ended, v.left_at <= v.due_at), 1), else_=0))
     query = (select(v.organization_id, v.stage, v.is_repeated, on_time, func.count())
-             .where(v.stage.in_(RATED_STAGES), v.organization_id.is_not(None), or_(ended, open_overdue))
+             .where(v.stage.in_(RATED_STAGES), v.organization_id.is_not(None), counted)
              .group_by(v.organization_id, v.stage, v.is_repeated))
     return {(org, _KEY[(stage, bool(repeated))]): Count(int(good or 0), int(total))
             for org, stage, repeated, good, total in session.exec(query)}
