@@ -41,7 +41,7 @@ def _double(conn) -> int:
     return conn.execute(select(func.count()).select_from(message)).scalar()
 
 
-def run_one(kind: str, target: int, pg_url: str) -> tuple[int, int, float, float, tuple[int, int]]:
+def run_one(kind: str, target: int, pg_url: str) -> tuple[int, int, float, float, float, tuple[int, int]]:
     import seed
     with tempfile.TemporaryDirectory(prefix="pos-bench-") as tmp:
         url = fresh_database(kind, pg_url, Path(tmp))
@@ -60,10 +60,10 @@ def run_one(kind: str, target: int, pg_url: str) -> tuple[int, int, float, float
                 conn.execute(text("DELETE FROM stage_visit"))
                 conn.execute(text("DELETE FROM answer_period"))
             load_s = time.perf_counter() - started
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             with engine.begin() as conn:
                 written = backfill(conn, "Asia/Yakutsk")
-            return count, entries, load_s, time.perf_counter() - started, written
+            return count, entries, load_s, time.perf_counter() - started, time.process_time() - cpu, written
         finally:
             drop_database(kind, url)
 
@@ -73,13 +73,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--messages", type=int, default=1_000_000)
     parser.add_argument("--databases", default="sqlite,postgresql")
     parser.add_argument("--pg-url", default=os.environ.get("BENCH_DATABASE_URL",
-                                                           "postgresql://postgres@127.0.0.1:5432/pos_bench"))
+                                                           "postgresql://postgres@127.0.0.1:5432/pos_bench"),
+                        help="a database of that name is created and dropped (BENCH_DATABASE_URL)")
     args = parser.parse_args(argv)
     print(f"backfill of the facts (migration 0500); {os.cpu_count()} cores")
-    print(f"{'database':<11}{'messages':>10}{'entries':>10}{'copy s':>8}{'backfill s':>12}  visits, periods")
+    print(f"{'database':<11}{'messages':>10}{'entries':>10}{'copy s':>8}{'backfill s':>12}{'cpu s':>8}"
+          "  visits, periods  (cpu: this process's, the database server's not included)")
     for kind in [k.strip() for k in args.databases.split(",") if k.strip()]:
-        count, entries, load_s, seconds, (visits, periods) = run_one(kind, args.messages, args.pg_url)
-        print(f"{kind:<11}{count:>10}{entries:>10}{load_s:>8.1f}{seconds:>12.1f}  {visits}, {periods}", flush=True)
+        count, entries, load_s, seconds, cpu, (visits, periods) = run_one(kind, args.messages, args.pg_url)
+        print(f"{kind:<11}{count:>10}{entries:>10}{load_s:>8.1f}{seconds:>12.1f}{cpu:>8.1f}  {visits}, {periods}",
+              flush=True)
     return 0
 
 
