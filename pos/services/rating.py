@@ -47,7 +47,7 @@ EXECUTIVE_BODY = "executive_body"
 SUBORDINATE = "subordinate"
 RATED_STAGES = ("coordination", "agreement", "approval")
 _KEY = {(stage, repeated): key for key, stage, repeated in INDICATORS}
-NO_DATA = "нет данных"
+NO_DATA = "нет данных"  # an indicator without passages: never 100 % and never 0 %
 
 
 @dataclass(frozen=True)

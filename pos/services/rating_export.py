@@ -14,7 +14,8 @@ from typing import Iterator
 from zoneinfo import ZoneInfo
 
 from pos.models import RatingMonth, RatingRow
-from pos.models.rating import INDICATOR_KEYS, INDICATORS
+from pos.models.rating import INDICATOR_KEYS
+from pos.services.rating import NO_DATA
 
 # Clause 4.2, 1)–6), in short.
 INDICATOR_LABELS = {
@@ -25,8 +26,6 @@ INDICATOR_LABELS = {
     "agreement_repeated": "5. Согласование, повторные",
     "approval_repeated": "6. Утверждение, повторные",
 }
-NO_DATA = "нет данных"
-assert tuple(INDICATOR_LABELS) == INDICATOR_KEYS == tuple(k for k, _, _ in INDICATORS)
 
 
 def header() -> list[str]:

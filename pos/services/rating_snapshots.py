@@ -21,7 +21,7 @@ from sqlmodel import Session, delete, select
 
 from pos import clock
 from pos.models import RatingMonth, RatingRow, User
-from pos.models.rating import DRAFT, PUBLISHED
+from pos.models.rating import PUBLISHED
 from pos.services import rating
 from pos.services.messages import Env
 
