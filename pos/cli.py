@@ -158,6 +158,37 @@ def register_cli(app: Flask) -> None:
             changed = set_calendar_day(session, _env(), day.date(), is_working, note)
         click.echo(f"Календарь изменён, пересчитано сообщений: {changed}.")
 
+    @app.cli.command("rating")
+    @click.option("--month", required=True, help="The reporting month, YYYY-MM.")
+    @click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv")
+    @click.option("--output", type=click.Path(dir_okay=False, writable=True),
+                  help="Write to this file (CSV in UTF-8 with BOM, for Excel) instead of printing.")
+    def rating_cmd(month, fmt, output):
+        """The monthly rating of ИОГВ: the stored month, or its draft computed now if it has none."""
+        import json
+
+        from pos.services import rating, rating_export, rating_snapshots
+        try:
+            month = rating.parse_month(month)
+            rules = rating.Rules.from_config(current_app.config)
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from None
+        with _session() as session:
+            snapshot = rating_snapshots.get(session, month)
+            if snapshot is None:
+                snapshot = rating_snapshots.compute_draft(session, _env(), month, rules)
+                click.echo(f"Рейтинг за {month:%m.%Y} рассчитан и сохранён как черновик.", err=True)
+            rows = rating_snapshots.rows(session, snapshot)
+            if fmt == "json":
+                text = json.dumps(rating_export.to_json(snapshot, rows), ensure_ascii=False, indent=1) + "\n"
+            else:
+                text = rating_export.to_csv(snapshot, rows)
+        if output:
+            with open(output, "w", encoding="utf-8-sig" if fmt == "csv" else "utf-8", newline="") as f:
+                f.write(text)
+        else:
+            click.echo(text, nl=False)
+
     @app.cli.command("outbox-retry")
     @click.argument("outbox_ids", type=int, nargs=-1)
     @click.option("--all", "retry_all", is_flag=True, help="Retry every failed row.")

@@ -92,4 +92,8 @@ class Config:
     JOB_TIMEOUT = int(os.environ.get("POS_JOB_TIMEOUT", "120"))  # one notification job's time limit, s
     JOB_RETRY_INTERVALS = os.environ.get("POS_JOB_RETRY_INTERVALS", "10,60,300,1800")  # backoff, s
     OUTBOX_MAX_AGE = int(os.environ.get("POS_OUTBOX_MAX_AGE", "600"))  # health: older unsent rows degrade
+    # The monthly rating of ИОГВ (decree 232, section 4): an indicator with fewer passages is not
+    # significant; the weights of the six indicators in the mean (clause 4.2's order).
+    RATING_MIN_SAMPLE = int(os.environ.get("POS_RATING_MIN_SAMPLE", "5"))
+    RATING_WEIGHTS = os.environ.get("POS_RATING_WEIGHTS", "1,1,1,1,1,1")
     TESTING = False

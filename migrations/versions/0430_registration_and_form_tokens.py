@@ -1,7 +1,7 @@
 """applicants: registrations waiting for their e-mail, and the form token of a message
 
 Revision ID: 0430
-Revises: 0300
+Revises: 0400
 Create Date: 2026-12-01 20:10:00
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlmodel
 
 
 revision = '0430'
-down_revision = '0300'
+down_revision = '0400'
 branch_labels = None
 depends_on = None
 

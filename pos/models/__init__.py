@@ -4,10 +4,12 @@ from pos.models.classifier import AcceleratedSubcategory, AnswerTemplate, Catego
 from pos.models.people import Applicant, PendingRegistration, RoleGrant, RoleGrantCategory, User
 from pos.models.message import ApprovalStep, Attachment, HistoryEntry, Message
 from pos.models.infra import ApiClient, CalendarOverride, Notification, OutboxEvent, StageDeadline
+from pos.models.facts import AnswerPeriod, StageVisit
+from pos.models.rating import RatingMonth, RatingRow
 
 __all__ = [
-    "AcceleratedSubcategory", "AnswerTemplate", "ApiClient", "Applicant", "ApprovalStep",
+    "AcceleratedSubcategory", "AnswerPeriod", "AnswerTemplate", "ApiClient", "Applicant", "ApprovalStep",
     "Attachment", "CalendarOverride", "Category", "HistoryEntry", "Message", "Notification",
-    "Organization", "OrganizationCategory", "OutboxEvent", "PendingRegistration", "RoleGrant", "RoleGrantCategory",
-    "StageDeadline", "Subcategory", "User",
+    "Organization", "OrganizationCategory", "OutboxEvent", "PendingRegistration", "RatingMonth", "RatingRow",
+    "RoleGrant", "RoleGrantCategory", "StageDeadline", "StageVisit", "Subcategory", "User",
 ]

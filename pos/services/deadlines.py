@@ -5,6 +5,7 @@ from sqlmodel import Session, select
 
 from pos.deadlines import UNIT_LABELS
 from pos.models import CalendarOverride, HistoryEntry, Message, Organization, StageDeadline
+from pos.services import facts
 from pos.services.messages import RECOMPUTED, Env, directory
 from pos.workflow import ACTIVE_STAGES, Action
 
@@ -25,7 +26,7 @@ def recompute(session: Session, env: Env, message_ids: list[int] | None = None,
     if message_ids:
         query = query.where(Message.id.in_(message_ids))
     changed = 0
-    for message in session.exec(query):
+    for message in session.exec(query).all():  # rows are written while we go
         org = ctx.org(message.organization_id)
         jurisdiction = org.root_id if org else None
         accelerated = ctx.is_accelerated(message.subcategory_id, jurisdiction)
@@ -40,10 +41,12 @@ def recompute(session: Session, env: Env, message_ids: list[int] | None = None,
                    "stage_due": {"from": message.stage_due_at.isoformat(sep=" ", timespec="minutes"),
                                  "to": stage_due.isoformat(sep=" ", timespec="minutes")}}
         message.answer_due_at, message.stage_due_at, message.accelerated = answer_due, stage_due, accelerated
-        session.add(HistoryEntry(message_id=message.id, at=ctx.now, actor_id=None, action=RECOMPUTED,
-                                 from_stage=message.stage, to_stage=message.stage,
-                                 from_org_id=message.organization_id, to_org_id=message.organization_id,
-                                 details=details))
+        entry = HistoryEntry(message_id=message.id, at=ctx.now, actor_id=None, action=RECOMPUTED,
+                             from_stage=message.stage, to_stage=message.stage,
+                             from_org_id=message.organization_id, to_org_id=message.organization_id,
+                             details=details)
+        session.add(entry)
+        facts.record(session, message, entry)  # the open passage and answer period follow the new deadlines
         changed += 1
     session.commit()
     return changed

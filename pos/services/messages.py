@@ -13,7 +13,7 @@ from pos import clock
 from pos import workflow as wf
 from pos.deadlines import MAX_POSTPONE_DAYS
 from pos.models import ApprovalStep, Attachment, HistoryEntry, Message, User
-from pos.services import files, outbox
+from pos.services import facts, files, outbox
 from pos.services.directory import DbDirectory, actor_for, load_policy
 
 
@@ -94,6 +94,7 @@ def _create(session: Session, env: Env, ctx: DbDirectory, fields: dict, *, sourc
     message.number = format_number(message)
     _attach(session, env, message, checked, "applicant", actor_id, ctx.now)
     entry = _history(session, message, outcome, actor_id, ctx.now)
+    facts.record(session, message, entry)
     rows = outbox.write_events(session, message_id=message.id, history_id=entry.id, events=outcome.events, now=ctx.now)
     return message, entry, rows
 
@@ -165,6 +166,7 @@ def act(session: Session, env: Env, user: User | None, message_id: int, action: 
         for step in outcome.new_steps:
             session.add(step)
         entry = _history(session, message, outcome, actor.user_id, ctx.now)
+        facts.record(session, message, entry)
         _attach(session, env, message, checked, "answer", actor.user_id, ctx.now)
         rows = outbox.write_events(session, message_id=message.id, history_id=entry.id,
                                    events=outcome.events, now=ctx.now)

@@ -13,4 +13,4 @@ from pos.workflow.rules import (  # noqa: F401
     REGULATION_AMUR, REGULATION_EXCLUDES, REGULATION_TYNDA, SYSTEM, TRANSITIONS, Actor, Directory,
     Event, Grant, Invalid, NotAllowed, OrgInfo, Outcome, Performer, Refused, Transition,
     allowed_actions, answered_on_time, can, current_step, current_steps, regulation_allows, regulation_of, why_not)
-from pos.workflow.actions import apply, is_head_for, submit  # noqa: F401
+from pos.workflow.actions import RESTARTS_STAGE, apply, is_head_for, submit  # noqa: F401

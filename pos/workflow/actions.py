@@ -224,7 +224,7 @@ def apply(action: Action, actor: Actor, message, steps: list, params: dict | Non
         raise NotAllowed(reason)
     outcome = Outcome(action, message.stage, message.stage, message.organization_id, message.organization_id)
     to_stage = _HANDLERS[action](actor, message, steps, params, ctx, outcome)
-    if to_stage != message.stage or action in _RESTARTS_STAGE:
+    if to_stage != message.stage or action in RESTARTS_STAGE:
         _enter(message, to_stage, ctx)
     _sync_assignee(message, list(steps) + outcome.new_steps)
     outcome.to_stage = message.stage
@@ -232,8 +232,9 @@ def apply(action: Action, actor: Actor, message, steps: list, params: dict | Non
     return outcome
 
 
-# Actions that keep the stage but hand it to someone new: the stage clock restarts.
-_RESTARTS_STAGE = {Action.RETURN, Action.AGREE, Action.DELEGATE_AGREEMENT, Action.DELEGATE_APPROVAL}
+# Actions that keep the stage but hand it to someone new: the stage clock restarts (a new stage
+# passage for the analytics, pos/facts.py).
+RESTARTS_STAGE = frozenset({Action.RETURN, Action.AGREE, Action.DELEGATE_AGREEMENT, Action.DELEGATE_APPROVAL})
 
 
 def _accept(actor, message, steps, params, ctx, outcome):

@@ -1,0 +1,53 @@
+"""Recording the analytics' facts live, inside the transaction of the action that makes them.
+
+Every place that changes a message's stage, organization or deadlines calls `record()` after it has
+changed the message and written the history entry (and before its commit): pos/services/messages.py
+(`_create`, `act`, hence also the return of postponed messages, jobs/postponed.py) and
+pos/services/deadlines.py (`recompute`).
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Session, select
+
+from pos import facts
+from pos.models import AnswerPeriod, HistoryEntry, Message, StageVisit
+from pos.workflow import ACTIVE_STAGES
+
+
+def step_of(message: Message, action: str, from_stage: str | None, to_stage: str, organization_id: int | None,
+            at: datetime) -> facts.Step:
+    return facts.Step(at=at, action=action, from_stage=from_stage, to_stage=to_stage,
+                      organization_id=organization_id,
+                      stage_due=message.stage_due_at if message.stage in ACTIVE_STAGES else None,
+                      answer_due=message.answer_due_at, accelerated=message.accelerated,
+                      is_repeated=message.is_repeated)
+
+
+def record(session: Session, message: Message, entry: HistoryEntry) -> facts.Advance:
+    """Apply one history entry of `message` (already changed by it) to its facts; the caller commits."""
+    step = step_of(message, entry.action, entry.from_stage, entry.to_stage, entry.to_org_id, entry.at)
+    visit = session.exec(select(StageVisit).where(StageVisit.message_id == message.id,
+                                                  StageVisit.left_at.is_(None))).first()
+    period = session.exec(select(AnswerPeriod).where(AnswerPeriod.message_id == message.id,
+                                                     AnswerPeriod.closed_at.is_(None))).first()
+    done = facts.advance(visit, period, step, message_id=message.id, make_visit=StageVisit,
+                         make_period=AnswerPeriod)
+    # The closed rows are written before the new ones: one open row per message (unique indexes).
+    for rows in ((done.closed_visit, done.closed_period), (done.new_visit, done.new_period)):
+        for row in rows:
+            if row is not None:
+                session.add(row)
+        session.flush()
+    return done
+
+
+def visits_of(session: Session, message_id: int) -> list[StageVisit]:
+    return list(session.exec(select(StageVisit).where(StageVisit.message_id == message_id)
+                             .order_by(StageVisit.entered_at, StageVisit.id)))
+
+
+def periods_of(session: Session, message_id: int) -> list[AnswerPeriod]:
+    return list(session.exec(select(AnswerPeriod).where(AnswerPeriod.message_id == message_id)
+                             .order_by(AnswerPeriod.opened_at, AnswerPeriod.id)))
