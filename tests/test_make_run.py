@@ -10,6 +10,7 @@ import os
 import pty
 import select
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -34,14 +35,18 @@ def instance(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("make-run") / "instance"
 
 
+def _environment(instance: Path, port: int) -> dict:
+    env = {k: v for k, v in os.environ.items() if k not in _DROPPED and not k.startswith("POS_")}
+    env.update(POS_INSTANCE_DIR=str(instance), PORT=str(port), SECRET_KEY="test-make-run-secret",
+               PYTHONUNBUFFERED="1")
+    return env
+
+
 class Run:
     """`setsid make run` (without the install step: the virtualenv is the one running these tests)."""
 
     def __init__(self, instance: Path, *, pty_output: bool = False):
         self.instance, self.port = instance, free_port()
-        env = {k: v for k, v in os.environ.items() if k not in _DROPPED and not k.startswith("POS_")}
-        env.update(POS_INSTANCE_DIR=str(instance), PORT=str(self.port), SECRET_KEY="test-make-run-secret",
-                   PYTHONUNBUFFERED="1")
         self.output = bytearray()
         self.captured: list[psutil.Process] = []
         self._master = None
@@ -50,9 +55,10 @@ class Run:
             out = slave
         else:
             out = subprocess.PIPE
-        self.proc = subprocess.Popen(["make", "--no-print-directory", "-o", "install", "run", f"VENV={sys.prefix}"],
-                                     cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=out,
-                                     stderr=subprocess.STDOUT, start_new_session=True)
+        command = ["make", "--no-print-directory", "-o", "install", "run", f"VENV={sys.prefix}"]
+        self.proc = subprocess.Popen(command, cwd=ROOT, env=_environment(instance, self.port),
+                                     stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                                     start_new_session=True)
         if pty_output:
             os.close(slave)
         self._reading = True
@@ -175,7 +181,7 @@ def test_make_run_serves_through_gunicorn_with_sqlite_in_wal_mode(instance):
         with sqlite3.connect(instance / "pos.db") as db:
             assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
         os.killpg(run.proc.pid, signal.SIGINT)  # Ctrl-C in the terminal
-        assert run.finish() != 0  # make reports the interrupt
+        assert run.finish() == -signal.SIGINT  # make reports the interrupt, after the devserver stopped
     finally:
         run.kill()
     output = run.text()
@@ -208,3 +214,16 @@ def test_make_run_stopped_20_times_in_a_row_leaves_no_process_behind(instance, h
                 assert "ПОС остановлена." in run.text(), run.text()
         finally:
             run.kill()
+
+
+def test_make_run_says_so_when_its_port_is_taken(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run([sys.executable, "-m", "pos.devserver"], cwd=ROOT,
+                                env=_environment(tmp_path / "instance", port), capture_output=True, text=True,
+                                timeout=60)
+    assert result.returncode == 1
+    assert f"Порт {port} уже занят" in result.stderr
+    assert not (tmp_path / "instance").exists()  # nothing was started or created
