@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from pos import migrate, queue
+from pos import gunicorn_conf, migrate, queue
 from pos.config import INSTANCE, Config
 from pos.db import dispose_all
 from pos.processes import die_with_parent
@@ -42,18 +42,20 @@ DEMO_LOGINS = [
 ]
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
-WEB_WORKERS, WEB_THREADS = 2, 4
+WEB_WORKERS = 2
 WEB_GRACEFUL_TIMEOUT = 10  # seconds a request in progress may take to finish on stop
 # The access log without query strings: an Open311 `api_key=` or a search never reaches the console.
 ACCESS_LOG_FORMAT = '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms'
 
 
 def web_command(host: str, port: int) -> list[str]:
-    """gunicorn as in production (threads); its access log goes through Python's logging (`gunicorn.access`)."""
+    """gunicorn with production's settings (pos/gunicorn_conf.py); its access log goes through Python's
+    logging (`gunicorn.access`). No control socket: gunicorn's default path is one per user, shared by
+    every gunicorn on the machine."""
     bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-    return [sys.executable, "-m", "gunicorn", "app:app", "--chdir", str(ROOT), "--bind", bind,
-            "--worker-class", "gthread", "--workers", str(WEB_WORKERS), "--threads", str(WEB_THREADS),
-            "--preload", "--graceful-timeout", str(WEB_GRACEFUL_TIMEOUT), "--log-level", "warning",
+    return [sys.executable, "-m", "gunicorn", "app:app", "--config", "python:pos.gunicorn_conf",
+            "--chdir", str(ROOT), "--bind", bind, "--workers", str(WEB_WORKERS), "--no-control-socket",
+            "--graceful-timeout", str(WEB_GRACEFUL_TIMEOUT), "--log-level", "warning",
             "--access-logfile", "-", "--access-logformat", ACCESS_LOG_FORMAT]
 
 
@@ -103,7 +105,7 @@ def _listening(host: str, port: int) -> bool:
 def _banner(host: str, port: int, redis_url: str, worker: subprocess.Popen) -> str:
     logins = "\n".join(f"  {login:<24} {who}" for login, who in DEMO_LOGINS)
     return (f"\nПОС работает: http://{host}:{port}/\n"
-            f"Веб-сервер: gunicorn, процессов {WEB_WORKERS} × потоков {WEB_THREADS}\n"
+            f"Веб-сервер: gunicorn, процессов {WEB_WORKERS} × потоков {gunicorn_conf.threads}\n"
             f"Фоновые задачи: Redis {redis_url}, обработчик pid {worker.pid}\n"
             f"Демо-пользователи (пароль у всех: demo):\n{logins}\nОстановить: Ctrl-C\n")
 
