@@ -111,16 +111,22 @@ class Run:
 
     def hang_up(self) -> None:
         """The terminal window closes; the shell then sends SIGHUP to the job's process group."""
-        self._reading = False
-        self._reader.join()
-        os.close(self._master)
+        self._close()
         os.killpg(self.proc.pid, signal.SIGHUP)
 
     def finish(self, timeout: float = 60) -> int:
         code = self.proc.wait(timeout)
+        self._close()
+        return code
+
+    def _close(self) -> None:
         self._reading = False
         self._reader.join()
-        return code
+        if self.proc.stdout:
+            self.proc.stdout.close()
+        if self._master is not None:
+            os.close(self._master)
+            self._master = None
 
     def kill(self) -> None:
         """After a failure: nothing of this run may outlive the test."""
@@ -131,7 +137,7 @@ class Run:
                 process.kill()  # psutil checks it is still the same process
             except psutil.Error:
                 pass
-        self._reading = False
+        self._close()
 
 
 EXPECTED = {"devserver", "gunicorn", "worker", "rq", "redis-server"}
