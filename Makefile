@@ -25,11 +25,10 @@ install: $(STAMP)
 chromium:
 	@[ -x $(CHROMIUM) ] || { $(SUDO) apt-get update && $(SUDO) apt-get install -y chromium; }
 
+# The devserver migrates the database, loads the demo data once, then serves (see pos/devserver.py).
 run: install
 	@mkdir -p $(POS_INSTANCE_DIR)
 	@[ -s $(DEV_SECRET) ] || (umask 077 && $(BIN)/python -c 'import secrets; print(secrets.token_hex(32))' > $(DEV_SECRET))
-	$(BIN)/flask --app app db-upgrade
-	@[ -f $(POS_INSTANCE_DIR)/.seeded ] || { $(BIN)/flask --app app seed && touch $(POS_INSTANCE_DIR)/.seeded; }
 	$(BIN)/python -m pos.devserver
 
 test: install chromium

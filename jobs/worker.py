@@ -9,7 +9,6 @@ embedded Redis (or attaches to the one `make run` started).
 from __future__ import annotations
 
 import argparse
-import ctypes
 import logging
 import os
 import signal
@@ -21,18 +20,11 @@ import time
 from jobs import notify, runtime
 from jobs.ticker import Ticker
 from pos import queue
+from pos.processes import die_with_parent
 
 log = logging.getLogger("jobs.worker")
 # `make run` keeps the console for the address and the logins: only warnings there.
 LOG_LEVEL = os.environ.get("POS_LOG_LEVEL", "INFO").upper()
-
-
-def _die_with_parent() -> None:
-    """Linux: the RQ worker gets SIGTERM when the supervisor is gone, instead of living on unwatched."""
-    try:
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
 
 
 def run_rq(cfg: dict) -> None:
@@ -58,7 +50,7 @@ def supervise(cfg: dict) -> int:
 
     def spawn() -> subprocess.Popen:
         return subprocess.Popen([sys.executable, "-m", "jobs.worker", "--rq-only"], env=env,
-                                start_new_session=True, preexec_fn=_die_with_parent)
+                                start_new_session=True, preexec_fn=die_with_parent)
 
     count = max(1, int(cfg.get("WORKER_PROCESSES") or 1))
     children = [spawn() for _ in range(count)]

