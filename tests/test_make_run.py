@@ -37,7 +37,7 @@ def instance(tmp_path_factory) -> Path:
 
 def _environment(instance: Path, port: int) -> dict:
     env = {k: v for k, v in os.environ.items() if k not in _DROPPED and not k.startswith("POS_")}
-    env.update(POS_INSTANCE_DIR=str(instance), PORT=str(port), SECRET_KEY="test-make-run-secret",
+    env.update(POS_INSTANCE_DIR=str(instance), PORT=str(port), SECRET_KEY="test-make-run-" + "k" * 40,
                PYTHONUNBUFFERED="1")
     return env
 
