@@ -31,8 +31,11 @@ run: install
 	@[ -s $(DEV_SECRET) ] || (umask 077 && $(BIN)/python -c 'import secrets; print(secrets.token_hex(32))' > $(DEV_SECRET))
 	$(BIN)/python -m pos.devserver
 
+# The suite in parallel (pytest-xdist): one process per core unless TEST_WORKERS says otherwise.
+TEST_WORKERS ?= auto
+
 test: install chromium
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS)
 
 test-unit: install
 	$(BIN)/python -m pytest tests
