@@ -22,7 +22,7 @@ TEXT = "Просим заасфальтировать двор дома ул. Т
 YAKUTSK = ZoneInfo("Asia/Yakutsk")  # the installation's time zone: the date comes at local midnight
 
 
-def postponements_checked_since(server, moment: float, timeout: float = 20) -> None:
+def postponements_checked_since(server, moment: float, timeout: float = 60) -> None:
     """Wait until the worker has finished a postponement run enqueued after `moment` (wall time), that is
     one that read the clock as it is now."""
     url = queue.redis_url({"REDIS_URL": server.env.get("REDIS_URL", ""),
@@ -66,7 +66,7 @@ def test_postponed_message_returns_to_the_executor_when_its_date_comes(server, l
     move_clock(datetime.combine(until, day_time(8, 0), YAKUTSK))
     row = executor.get_by_role("table").get_by_role("row").filter(has_text=number)
     reload_until(executor, "/staff/", row)
-    assert time.monotonic() - started < 20
+    assert time.monotonic() - started < 60  # a sweep a second; the bound only absorbs a loaded machine
     cells = row.get_by_role("cell")
     expect(cells.nth(3)).to_have_text("Исполнение")  # Этап
     expect(cells.nth(4)).to_have_text("Никитина Анна Павловна")  # Ожидает: the executor herself
