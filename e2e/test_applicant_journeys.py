@@ -240,7 +240,7 @@ def test_back_and_resubmit_of_the_message_form_sends_one_message(login_as):
     expect(page.get_by_role("row").filter(has_text=text)).to_have_count(1)
 
 
-def reload_until(page: Page, url: str, locator, timeout: float = 20) -> None:
+def reload_until(page: Page, url: str, locator, timeout: float = 60) -> None:
     """Open `url` again and again until `locator` is there (the worker writes a moment after the action)."""
     deadline = time.monotonic() + timeout
     page.goto(url)
