@@ -77,6 +77,8 @@ def filters() -> tuple[AnalyticsFilterForm, service.Scope]:
                                data["jurisdiction_id"], data["organization_id"], g.analytics_within,
                                clock.now(), DEFAULT_DAYS)
     g.analytics_form, g.analytics_scope = form, scope
+    if valid:  # the form shows the period counted, the default one too
+        form.date_from.data, form.date_to.data = scope.date_from, scope.date_to
     if not valid:
         abort(make_response(render_template("analytics/base.html", **_context(form, scope)), 400))
     return form, scope
