@@ -202,3 +202,14 @@ def test_rating_comments_latest_first_in_the_period_without_their_author(session
     comments = analytics.rating_comments(session, scope(session))
     assert [(c.rating, c.text) for c in comments] == [(5, "Спасибо, быстро"), (1, "Яму так и не заделали")]
     assert not hasattr(comments[0], "applicant_id")
+
+
+@pytest.mark.parametrize("start, end", [
+    (L(11, 2, 9), L(11, 2, 13, 30)), (L(11, 3, 17), L(11, 5, 10)), (L(11, 2, 8), L(11, 2, 8, 30)),
+    (L(11, 6, 19), L(11, 9, 9, 15)), (L(10, 30, 12, 10), L(11, 10, 14, 45)), (L(11, 2, 12), L(11, 2, 12)),
+])
+def test_the_working_clock_agrees_with_the_production_calendar(start, end):
+    clock = analytics.WorkingClock(POLICY, date(2026, 10, 30), date(2026, 11, 30))
+    assert clock.hours(start, end) == pytest.approx(POLICY.working_hours_between(start, end))
+    assert analytics.WorkingClock(POLICY, date(2026, 11, 2), date(2026, 11, 2)).hours(
+        L(11, 2, 9), L(11, 2, 13, 30)) == pytest.approx(4.0)

@@ -168,18 +168,56 @@ def _durations_sql(session: Session, scope: Scope, stages: list[str]) -> dict[tu
     return {key: (percentile(values, 0.5), percentile(values, 0.9)) for key, values in groups.items()}
 
 
+class WorkingClock:
+    """Working seconds since a day, from a table of the days in between (one calendar look-up per day, not
+    per passage): the time in a stage is then a subtraction. Agrees with DeadlinePolicy.working_hours_between."""
+
+    def __init__(self, policy, first: date, last: date):
+        from pos.deadlines import WORK_PERIODS
+        self.policy, self.first, self.periods = policy, first, WORK_PERIODS
+        self.day_seconds = sum((datetime.combine(first, e) - datetime.combine(first, b)).total_seconds()
+                               for b, e in WORK_PERIODS)
+        self.before: dict[date, float] = {}
+        total, day = 0.0, first
+        while day <= last + timedelta(days=1):
+            self.before[day] = total
+            total += self.day_seconds if policy.calendar.is_working_day(day) else 0
+            day += timedelta(days=1)
+
+    def seconds(self, moment: datetime) -> float:
+        local = self.policy.local(moment)
+        day = local.date()
+        if day not in self.before:  # outside the table (never for the passages it was built for)
+            start = self.policy.to_utc(datetime.combine(self.first, time(0), self.policy.tz))
+            return self.policy.working_hours_between(start, moment) * 3600
+        done = self.before[day]
+        if self.policy.calendar.is_working_day(day):
+            clock = local.replace(tzinfo=None)
+            for b, e in self.periods:
+                low, high = datetime.combine(day, b), datetime.combine(day, e)
+                done += max(0.0, (min(clock, high) - low).total_seconds()) if clock > low else 0.0
+        return done
+
+    def hours(self, start: datetime, end: datetime) -> float:
+        return max(0.0, self.seconds(end) - self.seconds(start)) / 3600
+
+
 def _durations_working(session: Session, scope: Scope, stages: list[str], policy) -> dict[tuple[int, str], tuple]:
     """The same in working hours of the production calendar (stages whose deadline is counted in them)."""
-    from sqlalchemy import and_
+    from sqlalchemy import func
     from pos.models import StageVisit as v
     if not stages:
         return {}
-    query = (select(v.organization_id, v.stage, v.entered_at, v.left_at)
-             .where(v.left_at >= scope.start, v.left_at < scope.end, v.organization_id.is_not(None),
-                    v.stage.in_(stages), org_condition(v.organization_id, scope)))
+    where = (v.left_at >= scope.start, v.left_at < scope.end, v.organization_id.is_not(None), v.stage.in_(stages),
+             org_condition(v.organization_id, scope))
+    earliest = session.exec(select(func.min(v.entered_at)).where(*where)).one()
+    if earliest is None:
+        return {}
+    clock = WorkingClock(policy, policy.local(_aware(earliest)).date(), policy.local(scope.end).date())
     groups: dict[tuple[int, str], list[float]] = {}
-    for org, stage, entered, left in session.exec(query):
-        groups.setdefault((org, stage), []).append(policy.working_hours_between(_aware(entered), _aware(left)))
+    for org, stage, entered, left in session.exec(select(v.organization_id, v.stage, v.entered_at, v.left_at)
+                                                  .where(*where)):
+        groups.setdefault((org, stage), []).append(clock.hours(_aware(entered), _aware(left)))
     return {key: (percentile(sorted(values), 0.5), percentile(sorted(values), 0.9)) for key, values in groups.items()}
 
 
