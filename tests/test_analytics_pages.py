@@ -249,3 +249,24 @@ def test_a_repeat_visit_transfers_under_14_kb(staff, path):
     # The stylesheet and htmx are cached for a year (hashed URLs): a repeat visit is the document alone.
     assert len(response.get_data()) < 14 * 1024, len(response.get_data())
     assert b"<svg" in gzip.decompress(response.get_data())
+
+
+def test_the_chart_macros_draw_plain_svg_for_any_data(staff):
+    with staff.app.test_request_context():
+        charts = staff.app.jinja_env.get_template("analytics/_charts.html").module
+        drawn = [
+            charts.hbar("h", "Заголовок", "Описание", [("Первая", 3, "/staff/?a=1"), ("Вторая", 0, None)]),
+            charts.hbar("h0", "Пусто", "Нет данных", []),
+            charts.stacked("s", "Стопки", "Описание", ["в срок", "с нарушением"], [("Орг", [2, 1], None)]),
+            charts.stacked("s0", "Пусто", "Нет данных", ["a"], []),
+            charts.daily("d", "По дням", "Описание", [("01.11", 4), ("02.11", 0), ("03.11", 7.5)]),
+            charts.daily("d0", "Пусто", "Нет данных", []),
+        ]
+    for svg in map(str, drawn):
+        assert svg.count("<svg") == 1 and 'role="img"' in svg and "style" not in svg
+        assert re.search(r'aria-labelledby="(\w+)-t \1-d"', svg)
+    first, _, stacked, _, daily, _ = map(str, drawn)
+    assert '<a href="/staff/?a=1">' in first and "<title>Первая: 3</title>" in first
+    assert 'width="350.0"' in first and 'width="0.0"' in first  # the largest bar takes the whole scale
+    assert stacked.count('<rect class="s0"') == 2 and stacked.count('<rect class="s1"') == 2  # legend + bar
+    assert daily.count("<rect") == 3 and "<title>03.11: 7.5</title>" in daily and "макс. 7.5" in daily

@@ -126,6 +126,8 @@ def satisfaction():
     total = {n: sum(r.counts.get(n, 0) for r in by_org) for n in range(1, 6)}
     overall = service.Satisfaction(None, total, sum(r.answered for r in by_org), sum(r.repeated for r in by_org))
     distribution = [(f"Оценка {n}", total[n], None) for n in range(1, 6)]
+    per_org = [(names.get(r.key, "—"), [r.counts.get(n, 0) for n in range(1, 6)],
+                inbox_url(scope, organization_id=r.key, stage=Stage.ANSWERED.value)) for r in by_org if r.key and r.rated]
     comments = service.rating_comments(session, scope)
     names.update(_org_names({c.organization_id for c in comments if c.organization_id} - set(names)))
     tz = ZoneInfo(current_app.config["TIMEZONE"])
@@ -137,7 +139,7 @@ def satisfaction():
     comment_table = Table("comments", "Комментарии к оценкам", ["Дата оценки", "Оценка", "Организация", "Категория",
                                                               "Комментарий"], comment_rows)
     return respond("analytics/satisfaction.html", [org_table, cat_table, comment_table], overall=overall,
-                   distribution=distribution, comments=comments)
+                   distribution=distribution, per_org=per_org, comments=comments)
 
 
 def _select_categories():
