@@ -8,6 +8,7 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 from flask import current_app, g, url_for
+from sqlmodel import select
 
 from pos.deadlines import WORKING_HOURS
 from pos.models import Category
@@ -116,7 +117,7 @@ def satisfaction():
     by_org = service.satisfaction(session, scope, "organization")
     by_cat = service.satisfaction(session, scope, "category")
     names = _org_names({r.key for r in by_org if r.key})
-    categories = {c.id: c.name for c in session.exec(_select_categories())}
+    categories = {c.id: c.name for c in session.exec(select(Category))}
     org_table = Table("organizations", "Удовлетворённость по организациям", ["Организация", *SATISFACTION_HEADER],
                       [_satisfaction_row(r, names.get(r.key, "—"), {"organization_id": r.key}, scope)
                        for r in by_org if r.key])
@@ -140,8 +141,3 @@ def satisfaction():
                                                               "Комментарий"], comment_rows)
     return respond("analytics/satisfaction.html", [org_table, cat_table, comment_table], overall=overall,
                    distribution=distribution, per_org=per_org, comments=comments)
-
-
-def _select_categories():
-    from sqlmodel import select
-    return select(Category)
