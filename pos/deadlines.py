@@ -135,6 +135,24 @@ class DeadlinePolicy:
             day += timedelta(days=1)
             cursor = datetime.combine(day, time(0), self.tz)
 
+    def working_hours_between(self, start: datetime, end: datetime) -> float:
+        """Working hours from `start` to `end` on the production calendar (the inverse of add_working_hours;
+        the analytics' time in a stage measured in working hours)."""
+        begin, finish = self.local(start), self.local(end)
+        if finish <= begin:
+            return 0.0
+        total = timedelta()
+        day = begin.date()
+        while day <= finish.date():
+            if self.calendar.is_working_day(day):
+                for b, e in WORK_PERIODS:
+                    low = max(begin, datetime.combine(day, b, self.tz))
+                    high = min(finish, datetime.combine(day, e, self.tz))
+                    if high > low:
+                        total += high - low
+            day += timedelta(days=1)
+        return total.total_seconds() / 3600
+
     def due_soon_limit(self, now: datetime) -> datetime:
         """A deadline before this moment is «истекает»: within the next working day."""
         day = self.calendar.next_working_day(self.local(now).date())

@@ -1,0 +1,330 @@
+"""The analytics pages' figures (issue 9, item 4), counted with SQL aggregates from the facts.
+
+Interface of the framework (the pages build on it):
+
+- `Scope`: what a page counts over — the period [start, end) in aware UTC (local midnights of
+  `date_from` and the day after `date_to`), `now`, the organizations (`org_ids`: None for all, else
+  the ids of the chosen subtree within the person's own) and the filter values as chosen.
+- `make_scope(session, tz, date_from, date_to, jurisdiction_id, organization_id, within, now)`:
+  the scope; `within` is the organization whose subtree limits a curator (None for an analyst).
+- `allowed_organizations(session, within)`: the organizations a person may filter by, tree order.
+- `jurisdictions(session, within)`: the roots (jurisdictions) among them.
+- `org_condition(column, scope)`: a SQL condition "column is one of the scope's organizations".
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, case, exists, func, literal, or_
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, select
+
+from pos.deadlines import WORK_PERIODS, WORKING_HOURS
+from pos.models import AnswerPeriod, Message, Organization, StageVisit
+from pos.services import choices
+from pos.workflow import ACTIVE_STAGES, POOR_RATING_MAX
+
+
+@dataclass(frozen=True)
+class Scope:
+    date_from: date
+    date_to: date
+    start: datetime
+    end: datetime
+    now: datetime
+    tz: str
+    org_ids: tuple[int, ...] | None = None  # None: every organization
+    jurisdiction_id: int | None = None
+    organization_id: int | None = None
+
+    @property
+    def until(self) -> datetime:
+        """The moment "open and overdue" is judged at: the period's end, or now if it is still running."""
+        return min(self.end, self.now)
+
+    @property
+    def days(self) -> int:
+        return (self.date_to - self.date_from).days + 1
+
+
+def local_midnight(day: date, tz: str) -> datetime:
+    return datetime.combine(day, time(0), ZoneInfo(tz)).astimezone(ZoneInfo("UTC"))
+
+
+def allowed_organizations(session: Session, within: int | None) -> list[Organization]:
+    orgs = choices.organizations(session, active_only=False)
+    if within is None:
+        return orgs
+    allowed = set(choices.subtree_ids(session, within))
+    return [o for o in orgs if o.id in allowed]
+
+
+def jurisdictions(session: Session, within: int | None) -> list[Organization]:
+    return [o for o in allowed_organizations(session, within) if o.parent_id is None]
+
+
+def make_scope(session: Session, tz: str, date_from: date | None, date_to: date | None,
+               jurisdiction_id: int | None, organization_id: int | None, within: int | None,
+               now: datetime, default_days: int = 30) -> Scope:
+    today = now.astimezone(ZoneInfo(tz)).date()
+    date_to = date_to or (today if date_from is None or date_from <= today else date_from)
+    date_from = date_from or date_to - timedelta(days=default_days - 1)
+    ids: set[int] | None = None
+    for root in (within, jurisdiction_id, organization_id):
+        if root is not None:
+            subtree = set(choices.subtree_ids(session, root))
+            ids = subtree if ids is None else ids & subtree
+    return Scope(date_from=date_from, date_to=date_to, start=local_midnight(date_from, tz),
+                 end=local_midnight(date_to + timedelta(days=1), tz), now=now, tz=tz,
+                 org_ids=None if ids is None else tuple(sorted(ids)), jurisdiction_id=jurisdiction_id,
+                 organization_id=organization_id)
+
+
+def org_condition(column, scope: Scope):
+    if scope.org_ids is None:
+        return literal(True)
+    return column.in_(scope.org_ids)
+
+
+# --- percentiles, portable ----------------------------------------------------------------
+
+def percentile(ordered: list[float], q: float) -> float | None:
+    """Linear interpolation between the closest ranks, as PostgreSQL's percentile_cont."""
+    if not ordered:
+        return None
+    k = (len(ordered) - 1) * q
+    low = int(k)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (k - low)
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=ZoneInfo("UTC"))
+
+
+# --- «Сроки»: stage passages and answer periods ------------------------------------------------
+
+CALENDAR_HOURS = "calendar_hours"
+
+
+@dataclass
+class StageFigures:
+    organization_id: int
+    stage: str
+    on_time: int = 0
+    late: int = 0
+    open: int = 0
+    overdue: int = 0
+    median_hours: float | None = None
+    p90_hours: float | None = None
+    unit: str = CALENDAR_HOURS  # WORKING_HOURS where the stage's deadline is counted in them
+
+
+@dataclass
+class AnswerFigures:
+    organization_id: int
+    on_time: int = 0
+    late: int = 0
+    open: int = 0
+    overdue: int = 0
+
+
+def _stage_counts(session: Session, scope: Scope):
+    v = StageVisit
+    ended = and_(v.left_at >= scope.start, v.left_at < scope.end)
+    still_open = and_(v.entered_at < scope.end, or_(v.left_at.is_(None), v.left_at >= scope.end))
+
+    def count(condition):
+        return func.sum(case((condition, 1), else_=0))
+
+    query = (select(v.organization_id, v.stage, count(and_(ended, v.left_at <= v.due_at)),
+                    count(and_(ended, v.left_at > v.due_at)), count(still_open),
+                    count(and_(still_open, v.due_at < scope.until)))
+             .where(v.organization_id.is_not(None), org_condition(v.organization_id, scope), or_(ended, still_open))
+             .group_by(v.organization_id, v.stage))
+    return session.exec(query).all()
+
+
+def _durations_sql(session: Session, scope: Scope, stages: list[str]) -> dict[tuple[int, str], tuple]:
+    """Median and 90th percentile of calendar hours in the stage, of the passages ended in the period."""
+    v = StageVisit
+    if not stages:
+        return {}
+    where = and_(v.left_at >= scope.start, v.left_at < scope.end, v.organization_id.is_not(None),
+                 v.stage.in_(stages), org_condition(v.organization_id, scope))
+    if session.get_bind().dialect.name == "postgresql":
+        hours = func.extract("epoch", v.left_at - v.entered_at) / 3600.0
+        query = (select(v.organization_id, v.stage, func.percentile_cont(0.5).within_group(hours),
+                        func.percentile_cont(0.9).within_group(hours))
+                 .where(where).group_by(v.organization_id, v.stage))
+        return {(org, stage): (float(med), float(p90)) for org, stage, med, p90 in session.exec(query)}
+    # SQLite has no percentile_cont: the hours come ordered from the database, one group after another.
+    hours = (func.julianday(v.left_at) - func.julianday(v.entered_at)) * 24.0
+    query = select(v.organization_id, v.stage, hours).where(where).order_by(v.organization_id, v.stage, hours)
+    groups: dict[tuple[int, str], list[float]] = {}
+    for org, stage, value in session.exec(query):
+        groups.setdefault((org, stage), []).append(float(value))
+    return {key: (percentile(values, 0.5), percentile(values, 0.9)) for key, values in groups.items()}
+
+
+class WorkingClock:
+    """Working seconds since a day, from a table of the days in between (one calendar look-up per day, not
+    per passage): the time in a stage is then a subtraction. Agrees with DeadlinePolicy.working_hours_between."""
+
+    def __init__(self, policy, first: date, last: date):
+        self.policy, self.first, self.periods = policy, first, WORK_PERIODS
+        self.day_seconds = sum((datetime.combine(first, e) - datetime.combine(first, b)).total_seconds()
+                               for b, e in WORK_PERIODS)
+        self.before: dict[date, float] = {}
+        total, day = 0.0, first
+        while day <= last + timedelta(days=1):
+            self.before[day] = total
+            total += self.day_seconds if policy.calendar.is_working_day(day) else 0
+            day += timedelta(days=1)
+
+    def seconds(self, moment: datetime) -> float:
+        local = self.policy.local(moment)
+        day = local.date()
+        if day not in self.before:  # outside the table (never for the passages it was built for)
+            start = self.policy.to_utc(datetime.combine(self.first, time(0), self.policy.tz))
+            return self.policy.working_hours_between(start, moment) * 3600
+        done = self.before[day]
+        if self.policy.calendar.is_working_day(day):
+            clock = local.replace(tzinfo=None)
+            for b, e in self.periods:
+                low, high = datetime.combine(day, b), datetime.combine(day, e)
+                done += max(0.0, (min(clock, high) - low).total_seconds()) if clock > low else 0.0
+        return done
+
+    def hours(self, start: datetime, end: datetime) -> float:
+        return max(0.0, self.seconds(end) - self.seconds(start)) / 3600
+
+
+def _durations_working(session: Session, scope: Scope, stages: list[str], policy) -> dict[tuple[int, str], tuple]:
+    """The same in working hours of the production calendar (stages whose deadline is counted in them)."""
+    v = StageVisit
+    if not stages:
+        return {}
+    where = (v.left_at >= scope.start, v.left_at < scope.end, v.organization_id.is_not(None), v.stage.in_(stages),
+             org_condition(v.organization_id, scope))
+    earliest = session.exec(select(func.min(v.entered_at)).where(*where)).one()
+    if earliest is None:
+        return {}
+    clock = WorkingClock(policy, policy.local(_aware(earliest)).date(), policy.local(scope.end).date())
+    groups: dict[tuple[int, str], list[float]] = {}
+    for org, stage, entered, left in session.exec(select(v.organization_id, v.stage, v.entered_at, v.left_at)
+                                                  .where(*where)):
+        groups.setdefault((org, stage), []).append(clock.hours(_aware(entered), _aware(left)))
+    return {key: (percentile(sorted(values), 0.5), percentile(sorted(values), 0.9)) for key, values in groups.items()}
+
+
+def stage_units(policy, stages) -> dict[str, str]:
+    """How each stage's time is shown: working hours where its deadline (the default rule) is counted in them."""
+    return {s: WORKING_HOURS if policy.rule(s, None).unit == WORKING_HOURS else CALENDAR_HOURS for s in stages}
+
+
+def stage_compliance(session: Session, scope: Scope, policy) -> list[StageFigures]:
+    """Per organization and stage: ended on time, ended late (in the period), open at its end (or now), of
+    those overdue, and the median and 90th percentile of the time in the stage of those that ended."""
+    stages = [s.value for s in ACTIVE_STAGES]
+    units = stage_units(policy, stages)
+    rows = {(org, stage): StageFigures(org, stage, int(a or 0), int(b or 0), int(c or 0), int(d or 0),
+                                       unit=units.get(stage, CALENDAR_HOURS))
+            for org, stage, a, b, c, d in _stage_counts(session, scope)}
+    present = {stage for _org, stage in rows}
+    times = _durations_sql(session, scope, [s for s in stages if s in present and units[s] == CALENDAR_HOURS])
+    times.update(_durations_working(session, scope, [s for s in stages if s in present and units[s] != CALENDAR_HOURS],
+                                    policy))
+    for key, (median, p90) in times.items():
+        if key in rows:
+            rows[key].median_hours, rows[key].p90_hours = median, p90
+    order = {s: i for i, s in enumerate(stages)}
+    return sorted(rows.values(), key=lambda r: (r.organization_id, order.get(r.stage, 99)))
+
+
+def answer_compliance(session: Session, scope: Scope) -> list[AnswerFigures]:
+    """Per organization, the answer deadline of clause 3.9: answers given in the period on time and late,
+    periods open at its end (or now) and, of those, overdue. Rejections by the moderator are no answer."""
+    a = AnswerPeriod
+    given = and_(a.closed_at >= scope.start, a.closed_at < scope.end, a.outcome.in_(("answered", "postponed")))
+    still_open = and_(a.opened_at < scope.end, or_(a.closed_at.is_(None), a.closed_at >= scope.end))
+
+    def count(condition):
+        return func.sum(case((condition, 1), else_=0))
+
+    query = (select(a.organization_id, count(and_(given, a.on_time.is_(True))), count(and_(given, a.on_time.is_(False))),
+                    count(still_open), count(and_(still_open, a.due_at < scope.until)))
+             .where(a.organization_id.is_not(None), org_condition(a.organization_id, scope), or_(given, still_open))
+             .group_by(a.organization_id).order_by(a.organization_id))
+    return [AnswerFigures(org, int(b or 0), int(c or 0), int(d or 0), int(e or 0))
+            for org, b, c, d, e in session.exec(query)]
+
+
+# --- «Удовлетворённость» ---------------------------------------------------------------------
+
+@dataclass
+class Satisfaction:
+    key: int | None  # organization or category id
+    counts: dict[int, int]  # rating 1..5 → how many
+    answered: int = 0  # answers given in the period
+    repeated: int = 0  # of them, followed by a repeated message
+
+    @property
+    def rated(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def mean(self) -> float | None:
+        return sum(r * n for r, n in self.counts.items()) / self.rated if self.rated else None
+
+    @property
+    def poor_share(self) -> float | None:
+        """Ratings 1–3, per cent of the ratings."""
+        return 100 * sum(n for r, n in self.counts.items() if r <= POOR_RATING_MAX) / self.rated if self.rated else None
+
+    @property
+    def repeated_share(self) -> float | None:
+        return 100 * self.repeated / self.answered if self.answered else None
+
+
+def satisfaction(session: Session, scope: Scope, by: str = "organization") -> list[Satisfaction]:
+    """Ratings given in the period (1–5) and answers given in it that were followed by a repeated message,
+    grouped by the message's organization (the one that answered) or by its category."""
+    m = Message
+    column = m.organization_id if by == "organization" else m.category_id
+    in_scope = org_condition(m.organization_id, scope)
+    result: dict[int | None, Satisfaction] = {}
+    rated = select(column, m.rating, func.count()).where(
+        m.rated_at >= scope.start, m.rated_at < scope.end, m.rating.between(1, 5), in_scope).group_by(column, m.rating)
+    for key, rating, n in session.exec(rated):
+        result.setdefault(key, Satisfaction(key, {})).counts[int(rating)] = int(n)
+    repeat = aliased(m)
+    followed = exists().where(repeat.repeated_of_id == m.id)
+    answered = select(column, func.count(), func.sum(case((followed, 1), else_=0))).where(
+        m.answered_at >= scope.start, m.answered_at < scope.end, in_scope).group_by(column)
+    for key, n, repeated in session.exec(answered):
+        row = result.setdefault(key, Satisfaction(key, {}))
+        row.answered, row.repeated = int(n), int(repeated or 0)
+    return sorted(result.values(), key=lambda r: (r.key is None, r.key or 0))
+
+
+@dataclass(frozen=True)
+class Comment:
+    message_id: int
+    rating: int
+    text: str
+    rated_at: datetime
+    organization_id: int | None
+    category_id: int | None
+
+
+def rating_comments(session: Session, scope: Scope, limit: int = 100) -> list[Comment]:
+    """The comments of the ratings given in the period, the latest first — never their author."""
+    m = Message
+    query = (select(m.id, m.rating, m.rating_comment, m.rated_at, m.organization_id, m.category_id)
+             .where(m.rated_at >= scope.start, m.rated_at < scope.end, m.rating.is_not(None), m.rating_comment != "",
+                    org_condition(m.organization_id, scope))
+             .order_by(m.rated_at.desc(), m.id.desc()).limit(limit))
+    return [Comment(i, int(r), t, _aware(at), org, cat) for i, r, t, at, org, cat in session.exec(query)]
