@@ -13,3 +13,5 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(open311.bp)
     from pos.views import staff, staff_admin, staff_message  # noqa: F401  (they add their routes to staff.bp)
     app.register_blueprint(staff.bp)
+    from pos.views import rating
+    app.register_blueprint(rating.bp)
