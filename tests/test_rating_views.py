@@ -243,3 +243,24 @@ def test_recompute_keeps_a_draft_and_publish_makes_it_final_and_tells_curators_a
     now = rows[ZHKH].place
     assert f"Место: {now} из 3" in body
     assert ("без изменений" if now == before else f"в прошлом месяце {before}-е") in body
+
+
+def test_the_forms_need_their_csrf_token_and_a_refused_post_writes_nothing(staff_app):
+    from pos import create_app
+    app = create_app({**staff_app.app.config, "WTF_CSRF_ENABLED": True})
+    client = app.test_client()
+    token = lambda html: re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)  # noqa: E731
+    signed = client.post("/login", data={"login": "analyst", "password": "demo",
+                                         "csrf_token": token(client.get("/login").get_data(as_text=True))})
+    assert signed.status_code == 303
+    month = rating.next_month(months()[0])  # this month: no snapshot yet
+    value = f"{month:%Y-%m}"
+    page = client.get(f"/staff/rating?month={value}").get_data(as_text=True)
+    assert "ещё не рассчитан" in page and "Рассчитать" in page
+    assert client.post("/staff/rating/recompute", data={"month": value}).status_code == 400
+    with staff_app.session() as s:
+        assert rating_snapshots.get(s, month) is None
+    done = client.post("/staff/rating/recompute", data={"month": value, "csrf_token": token(page)})
+    assert done.status_code == 303
+    with staff_app.session() as s:
+        assert rating_snapshots.get(s, month).status == "draft"
