@@ -19,7 +19,7 @@ from sqlmodel import Session, select
 
 from pos import clock
 from pos.db import make_engine
-from pos.models import Applicant, Category, Organization, Subcategory, User
+from pos.models import Category, Organization, Subcategory, User
 from pos.services import rating, rating_snapshots
 from pos.services.messages import Env
 from seed import rating as seeded
@@ -34,7 +34,7 @@ def walk_month(server, month) -> None:
     env = Env(timezone="Asia/Yakutsk", upload_dir=server.env["UPLOAD_DIR"])
     with Session(engine, expire_on_commit=False) as s:
         user = lambda login: s.exec(select(User).where(User.login == login)).one()  # noqa: E731
-        applicant = s.exec(select(Applicant).order_by(Applicant.id)).first()
+        applicant = None  # as the seed: no author
         for key, ((category, subcategory), coordinator, head, lateness) in seeded.BODIES.items():
             cat = s.exec(select(Category).where(Category.name == category)).one()
             sub = s.exec(select(Subcategory).where(Subcategory.category_id == cat.id,
