@@ -97,12 +97,24 @@ def test_the_month_before_last_is_published_with_places_and_offers_no_buttons(st
     assert place and f"{place} {ZHKH}" in body
 
 
-@pytest.mark.parametrize("month", ["2026-13", "abc", "2026-1-1", "99999-01"])
+@pytest.mark.parametrize("month", ["2026-13", "abc", "2026-1-1", "99999-01", "0001-01", "9999-12", "2026-00"])
 def test_a_bad_month_is_a_clear_400(staff_app, month):
     page = staff_app.client("analyst").get(f"/staff/rating?month={month}")
     assert page.status_code == 400
     assert "Месяц" in page.get_data(as_text=True)
     assert staff_app.client("analyst").get(f"/staff/rating/export.csv?month={month}").status_code == 400
+    for action in ("recompute", "publish"):
+        assert staff_app.client("analyst").post(f"/staff/rating/{action}", data={"month": month}).status_code == 400
+
+
+def test_a_month_not_yet_ended_is_neither_computed_nor_published(staff_app):
+    this_month = rating.next_month(months()[0])
+    for month in (this_month, rating.next_month(this_month)):
+        for action in ("recompute", "publish"):
+            refused = staff_app.client("analyst").post(f"/staff/rating/{action}", data={"month": f"{month:%Y-%m}"})
+            assert refused.status_code == 400 and "после окончания месяца" in refused.get_data(as_text=True)
+        with staff_app.session() as s:
+            assert rating_snapshots.get(s, month) is None
 
 
 @pytest.mark.parametrize("login", ["zhkh.curator", "zhkh.minister"])
@@ -253,7 +265,7 @@ def test_the_forms_need_their_csrf_token_and_a_refused_post_writes_nothing(staff
     signed = client.post("/login", data={"login": "analyst", "password": "demo",
                                          "csrf_token": token(client.get("/login").get_data(as_text=True))})
     assert signed.status_code == 303
-    month = rating.next_month(months()[0])  # this month: no snapshot yet
+    month = rating.previous_month(months()[1])  # three months ago: no snapshot yet
     value = f"{month:%Y-%m}"
     page = client.get(f"/staff/rating?month={value}").get_data(as_text=True)
     assert "ещё не рассчитан" in page and "Рассчитать" in page

@@ -46,13 +46,19 @@ class BadMonth(Exception):
     pass
 
 
+FIRST_YEAR, LAST_YEAR = 2000, 2099  # the platform's months; outside them a date's arithmetic would overflow
+
+
 def _month(text: str | None) -> date:
     if not text:
         return _default_month()
     try:
-        return rating.parse_month(text)
+        month = rating.parse_month(text)
     except ValueError as exc:
         raise BadMonth(str(exc)) from None
+    if not FIRST_YEAR <= month.year <= LAST_YEAR:
+        raise BadMonth(f"Месяц «{text}»: год от {FIRST_YEAR} до {LAST_YEAR}.")
+    return month
 
 
 def _bad_month(exc: BadMonth):
@@ -95,7 +101,14 @@ def _post(form_class, action) -> Response:
     form = form_class()
     if not form.validate():
         return error_page(400, "Неверный запрос", "Месяц рейтинга не указан или указан неверно (ГГГГ-ММ).")
-    month = rating.parse_month(form.month.data)
+    try:
+        month = _month(form.month.data)
+    except BadMonth as exc:
+        return _bad_month(exc)
+    if month > _default_month():
+        # The current month has not ended: its figures are not a month's yet (clause 4.3: the following month).
+        return error_page(400, "Месяц не закончился", f"Рейтинг за {month:%m.%Y} можно рассчитать и опубликовать "
+                                                     "после окончания месяца.")
     try:
         action(month)
     except rating_snapshots.AlreadyPublished as exc:
