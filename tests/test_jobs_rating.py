@@ -85,6 +85,8 @@ def test_the_worker_drafts_on_the_1st_publishes_on_the_15th_and_tells_each_body_
     mine = next(n for n in notes if n.user_id == world.uid("a.curator"))
     assert mine.title == "Опубликован рейтинг ИОГВ за 10.2026"
     assert "опубликован автоматически" in mine.body and "«Министерство транспорта»: 1-е место из 1" in mine.body
+    other = next(n for n in notes if n.user_id == world.uid("b.head"))  # an ИОГВ without passages
+    assert "«Министерство ЖКХ»: места нет" in other.body
     for login in told:
         wait_until(lambda: smtp.to(f"{login}@example.ru"), 30, 0.2, what=f"the letter to {login}")
     # The job again (a second ticker, a retry): nothing more is published or sent.
