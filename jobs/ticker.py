@@ -1,5 +1,5 @@
 """The clock of background work: the outbox relay every few seconds, the deadline sweep and the
-postponement check every few minutes, the digest once a day.
+postponement check every few minutes, the digest once a day, the monthly rating's draft and publication.
 
 Several tickers (one per worker) may run: each periodic task takes a Redis lock
 for its period, so the cluster runs it once. Run alone with `python -m jobs.ticker`
@@ -39,6 +39,7 @@ class Ticker:
             if self._lock(conn, "sweep", float(self.cfg["SWEEP_SECONDS"])):
                 self.enqueue_periodic(conn)
             self.maybe_digest(conn)
+            self.maybe_rating(conn)
         except Exception as exc:  # keep ticking: the outbox keeps the work
             log.warning("tick failed: %s: %s", exc.__class__.__name__, exc)
 
@@ -60,6 +61,19 @@ class Ticker:
             queue.queue(self.cfg, queue.DEFAULT, conn).enqueue_call(
                 "jobs.digest.run", args=(now.isoformat(), day), timeout=3600, description=f"digest {day}",
                 job_id=f"{self.ns}-digest-{local.date().isoformat()}")
+
+    def maybe_rating(self, conn) -> None:
+        """The rating's draft (from the 1st) and its automatic publication (the 15th): each step once per month
+        in the cluster; the key lapses after an hour, so a step that failed is tried again."""
+        from jobs import rating
+
+        local = clock.now().astimezone(ZoneInfo(self.cfg["TIMEZONE"]))
+        month, publish = rating.due(local, int(self.cfg.get("RATING_PUBLISH_HOUR", 9)))
+        name = f"{month:%Y-%m}-{'publish' if publish else 'draft'}"
+        if conn.set(f"{self.ns}:rating:{name}", "1", nx=True, ex=3600):
+            queue.queue(self.cfg, queue.DEFAULT, conn).enqueue_call(
+                "jobs.rating.run", timeout=3600, result_ttl=3600, description=f"rating {name}",
+                job_id=f"{self.ns}-rating-{name}-{int(time.time())}")
 
     def run(self, stop: threading.Event) -> None:
         while not stop.is_set():

@@ -160,7 +160,7 @@ def register_cli(app: Flask) -> None:
 
     @app.cli.command("rating")
     @click.option("--month", required=True, help="The reporting month, YYYY-MM.")
-    @click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv")
+    @click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "json"]), default="csv")
     @click.option("--output", type=click.Path(dir_okay=False, writable=True),
                   help="Write to this file (CSV in UTF-8 with BOM, for Excel) instead of printing.")
     def rating_cmd(month, fmt, output):
@@ -181,6 +181,12 @@ def register_cli(app: Flask) -> None:
             rows = rating_snapshots.rows(session, snapshot)
             if fmt == "json":
                 text = json.dumps(rating_export.to_json(snapshot, rows), ensure_ascii=False, indent=1) + "\n"
+            elif fmt == "xlsx":
+                if not output:
+                    raise click.ClickException("XLSX — двоичный файл: укажите --output ФАЙЛ.")
+                with open(output, "wb") as f:
+                    f.write(rating_export.to_xlsx(snapshot, rows))
+                return
             else:
                 text = rating_export.to_csv(snapshot, rows)
         if output:

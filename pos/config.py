@@ -96,4 +96,6 @@ class Config:
     # significant; the weights of the six indicators in the mean (clause 4.2's order).
     RATING_MIN_SAMPLE = int(os.environ.get("POS_RATING_MIN_SAMPLE", "5"))
     RATING_WEIGHTS = os.environ.get("POS_RATING_WEIGHTS", "1,1,1,1,1,1")
+    # Clause 4.3: unpublished on the 15th at this local hour, the platform publishes the month's draft itself.
+    RATING_PUBLISH_HOUR = int(os.environ.get("POS_RATING_PUBLISH_HOUR", "9"))
     TESTING = False

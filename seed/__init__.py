@@ -3,7 +3,7 @@ from sqlmodel import Session, select
 
 from pos.models import Category
 from pos.services.messages import Env
-from seed import classifier, messages, organizations
+from seed import classifier, messages, organizations, rating
 
 
 def load_classifier(session: Session) -> dict:
@@ -22,4 +22,5 @@ def load_demo(session: Session, env: Env) -> dict:
     classifier.mark_accelerated(session, orgs["tynda"].id, "city-608")
     session.commit()
     count = messages.load(session, env, categories, orgs)
+    count += rating.load(session, env, categories, orgs)
     return {"categories": len(categories), "organizations": len(orgs), "messages": count}

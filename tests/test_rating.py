@@ -318,7 +318,9 @@ def test_the_rating_command_prints_and_writes_the_month(fresh_database, env, tmp
     assert {r[-2] for r in table[1:]} == {"draft"}
     assert all(r[4] == "нет данных" for r in table[1:] if r[3] == "0")
     assert any(int(r[3]) > 0 for r in table[1:])                        # the seeded month has passages
-    assert "сохранён как черновик" in printed.stderr
+    assert printed.stderr == ""  # the demo's stored draft
+    this_month = rating.next_month(month).strftime("%Y-%m")
+    assert "сохранён как черновик" in run(app, "rating", "--month", this_month).stderr  # none stored: computed
 
     with Session(make_engine(fresh_database)) as s:
         with clock.frozen(datetime(2026, 12, 15, 9, tzinfo=TZ)):
@@ -334,6 +336,12 @@ def test_the_rating_command_prints_and_writes_the_month(fresh_database, env, tmp
     written = list(csv.reader(raw.decode("utf-8-sig").splitlines()))
     assert [r[:-2] for r in written] == [r[:-2] for r in table] and {tuple(r[-2:]) for r in written[1:]} == {
         ("published", "2026-12-15 09:00+09:00")}
+    book_file = tmp_path / "rating.xlsx"
+    run(app, "rating", "--month", month.strftime("%Y-%m"), "--format", "xlsx", "--output", str(book_file))
+    import openpyxl
+    sheet = [list(r) for r in openpyxl.load_workbook(book_file).active.iter_rows(values_only=True)]
+    assert sheet[0] == written[0] and [[str(c) for c in r[:4]] for r in sheet[1:]] == [r[:4] for r in written[1:]]
+    assert "--output" in run(app, "rating", "--month", month.strftime("%Y-%m"), "--format", "xlsx", ok=False).output
     # No personal data: the seeded applicants' names, e-mails and phones are nowhere in it.
     text = printed.stdout + json.dumps(again, ensure_ascii=False) + raw.decode("utf-8-sig")
     for profile in seed.messages.DEMO_APPLICANTS.values():

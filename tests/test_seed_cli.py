@@ -245,7 +245,14 @@ def test_seed_follows_the_platform_clock(fresh_database, env):
         seed.load_demo(session, env)
         messages = session.exec(select(Message)).all()
     assert {m.stage for m in messages} == set(Stage)
-    assert all(moved - timedelta(days=41) < m.received_at <= moved for m in messages)
+    rated = [m for m in messages if m.text == seed.rating.TEXT]  # the rating's two months before this one
+    assert all(moved - timedelta(days=41) < m.received_at <= moved for m in messages if m not in rated)
+    assert rated and all(datetime(2031, 1, 1, tzinfo=timezone.utc) - timedelta(hours=9) <= m.received_at
+                         < datetime(2031, 3, 1, tzinfo=timezone.utc) - timedelta(hours=9) for m in rated)
+    from pos.services import rating_snapshots
+    with Session(make_engine(fresh_database)) as session:
+        assert rating_snapshots.get(session, datetime(2031, 1, 1).date()).status == "published"
+        assert rating_snapshots.get(session, datetime(2031, 2, 1).date()).status == "draft"
     postponed = [m for m in messages if m.stage == Stage.POSTPONED]
     assert postponed and all(m.postponed_until > moved.date() for m in postponed)
 

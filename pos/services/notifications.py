@@ -23,7 +23,7 @@ TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "mail"
 
 # Every kind of notification has a template `mail/<kind>.txt`.
 KINDS = ("accepted", "rejected", "redirected", "answered", "postponed", "resumed", "inbox", "reminder",
-         "due_soon", "overdue", "escalated")
+         "due_soon", "overdue", "escalated", "rating_published")
 
 _jinja = Environment(loader=FileSystemLoader(str(TEMPLATES)), undefined=StrictUndefined, trim_blocks=True,
                      lstrip_blocks=True, keep_trailing_newline=False,
@@ -165,6 +165,11 @@ def context(session: Session, config: Mapping, kind: str, payload: Mapping, mess
         ctx["due"] = _local(config, datetime.fromisoformat(data["due"])) if data.get("due") else ctx["stage_due"]
         responsible = session.get(User, message.assignee_id) if message is not None and message.assignee_id else None
         ctx["responsible"] = responsible.full_name if responsible else ""
+    if kind == "rating_published":
+        month = data.get("month", "")
+        ctx.update(month=f"{month[5:7]}.{month[:4]}" if month else "", place=data.get("place"),
+                   placed=data.get("placed"), automatically=bool(data.get("automatically")),
+                   org_name=_org_name(session, data.get("organization_id")))
     return ctx
 
 

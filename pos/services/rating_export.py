@@ -1,4 +1,4 @@
-"""The rating of a month as a table (issue 9, item 6): the CLI's CSV and JSON, later the pages' exports.
+"""The rating of a month as a table (issue 9, item 6): the CLI's and the page's CSV, XLSX and JSON.
 
 One row per ИОГВ, in the order of places; columns: organization id, organization name, for each of the
 six indicators its numerator, denominator and percentage, the mean, the place, the status (draft or
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import datetime
 from decimal import Decimal
 from typing import Iterator
@@ -26,6 +27,9 @@ INDICATOR_LABELS = {
     "agreement_repeated": "5. Согласование, повторные",
     "approval_repeated": "6. Утверждение, повторные",
 }
+
+
+_FIGURE = re.compile(r"\d{1,3}\.\d\d")
 
 
 def header() -> list[str]:
@@ -65,6 +69,30 @@ def to_csv(snapshot: RatingMonth, rows: list[RatingRow]) -> str:
     writer.writerow(header())
     writer.writerows(table(snapshot, rows))
     return out.getvalue()
+
+
+def to_csv_bytes(snapshot: RatingMonth, rows: list[RatingRow]) -> bytes:
+    """UTF-8 with a BOM: Excel opens the Cyrillic right."""
+    return to_csv(snapshot, rows).encode("utf-8-sig")
+
+
+def to_xlsx(snapshot: RatingMonth, rows: list[RatingRow]) -> bytes:
+    """The same table as an XLSX workbook (numbers as numbers, «нет данных» as text)."""
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(f"Рейтинг {snapshot.month:%m.%Y}")
+    sheet.append(header())
+    for cells in table(snapshot, rows):
+        sheet.append([_cell(value) for value in cells])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _cell(value):
+    """A percentage or a mean written as text by `table()` goes into the sheet as a number."""
+    return float(value) if isinstance(value, str) and _FIGURE.fullmatch(value) else value
 
 
 def to_json(snapshot: RatingMonth, rows: list[RatingRow]) -> dict:

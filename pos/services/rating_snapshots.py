@@ -20,9 +20,9 @@ from fractions import Fraction
 from sqlmodel import Session, delete, select
 
 from pos import clock
-from pos.models import RatingMonth, RatingRow, User
+from pos.models import OutboxEvent, RatingMonth, RatingRow, User
 from pos.models.rating import PUBLISHED
-from pos.services import rating
+from pos.services import outbox, rating
 from pos.services.messages import Env
 
 AUTOMATICALLY = "автоматически"
@@ -105,11 +105,43 @@ def publish(session: Session, env: Env, month: date, user: User | None,
         snapshot.published_by_id = user.id if user is not None else None
         snapshot.published_automatically = user is None
         session.add(snapshot)
+        events = _notify_published(session, snapshot)
         session.commit()
     except Exception:
         session.rollback()
         raise
+    outbox.dispatch([row.id for row in events])  # after the commit: the relay sends them if this fails
     return snapshot
+
+
+PUBLISHED_EVENT = "rating_published"
+
+
+def _notify_published(session: Session, snapshot: RatingMonth) -> list[OutboxEvent]:
+    """One outbox row per ИОГВ for its curators and heads, in the publication's transaction. The key is the
+    month's and the organization's: a month is published once, so each of them is told once."""
+    from pos.services.notifications import holders
+    from pos.workflow import Role
+
+    rated = [r for r in rows(session, snapshot) if r.is_rated]
+    placed = sum(1 for r in rated if r.place is not None)
+    events = []
+    for row in rated:
+        people = {u.id for role in (Role.CURATOR, Role.HEAD) for u in holders(session, row.organization_id, role)}
+        if not people:
+            continue
+        event = OutboxEvent(created_at=clock.now(), kind="notify",
+                            idempotency_key=f"rating:{snapshot.month:%Y-%m}:{row.organization_id}",
+                            payload={"event": PUBLISHED_EVENT, "message_id": None, "history_id": None,
+                                     "to_applicant": False, "user_ids": sorted(people), "org_role": None,
+                                     "data": {"month": f"{snapshot.month:%Y-%m}",
+                                              "organization_id": row.organization_id, "place": row.place,
+                                              "placed": placed,
+                                              "automatically": bool(snapshot.published_automatically)}})
+        session.add(event)
+        events.append(event)
+    session.flush()
+    return events
 
 
 def published_by(session: Session, snapshot: RatingMonth) -> str:
@@ -128,3 +160,17 @@ def places(session: Session, month: date, *, published_only: bool = True) -> dic
     if snapshot is None or (published_only and snapshot.status != PUBLISHED):
         return {}
     return {r.organization_id: r.place for r in rows(session, snapshot) if r.is_rated}
+
+
+def own_result(session: Session, month: date, organization_id: int) -> dict | None:
+    """What a curator or a head sees: their organization's published row, its place among the placed ones
+    and the change of place from the previous published month; None when the month is not published."""
+    snapshot = get(session, month)
+    if snapshot is None or snapshot.status != PUBLISHED:
+        return None
+    all_rows = rows(session, snapshot)
+    row = next((r for r in all_rows if r.organization_id == organization_id), None)
+    placed = sum(1 for r in all_rows if r.is_rated and r.place is not None)
+    before = places(session, rating.previous_month(month)).get(organization_id)
+    change = None if row is None or row.place is None or before is None else before - row.place
+    return {"snapshot": snapshot, "row": row, "placed": placed, "previous_place": before, "change": change}

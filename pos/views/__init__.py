@@ -15,3 +15,5 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(staff.bp)
     from pos.views import analytics
     app.register_blueprint(analytics.bp)
+    from pos.views import rating
+    app.register_blueprint(rating.bp)
