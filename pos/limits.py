@@ -27,12 +27,8 @@ def client_address() -> str:
     return request.remote_addr or "unknown"
 
 
-limiter = Limiter(key_func=client_address, strategy="moving-window")
-
-
 def _scoped(kind: str, value: str) -> str:
-    # The namespace is part of the key, not the limiter's key prefix: one limiter object serves every app
-    # a process builds (tests build many), and its prefix would be the first app's.
+    # Apps that share a Redis (installations, tests) keep their counts apart by their namespace.
     return f"{current_app.config['QUEUE_NAMESPACE']}:{kind}:{value}"
 
 
@@ -72,34 +68,35 @@ def failed_sign_in(response) -> bool:
 # the limit is refused before the password is even checked, the right one too.
 ROUTE_LIMITS = {
     "auth.login": (
-        limiter.limit(setting("LOGIN_LIMIT_PER_LOGIN"), key_func=login_key, methods=["POST"],
-                      deduct_when=failed_sign_in, error_message=MESSAGES["login"], scope="login"),
-        limiter.limit(setting("LOGIN_LIMIT_PER_ADDRESS"), key_func=address_key, methods=["POST"],
-                      deduct_when=failed_sign_in, error_message=MESSAGES["login"], scope="login-address"),
+        dict(limit_value=setting("LOGIN_LIMIT_PER_LOGIN"), key_func=login_key, methods=["POST"],
+             deduct_when=failed_sign_in, error_message=MESSAGES["login"], scope="login"),
+        dict(limit_value=setting("LOGIN_LIMIT_PER_ADDRESS"), key_func=address_key, methods=["POST"],
+             deduct_when=failed_sign_in, error_message=MESSAGES["login"], scope="login-address"),
     ),
     "applicant.register": (
-        limiter.limit(setting("REGISTER_LIMIT"), key_func=address_key, methods=["POST"],
-                      error_message=MESSAGES["register"], scope="register"),
+        dict(limit_value=setting("REGISTER_LIMIT"), key_func=address_key, methods=["POST"],
+             error_message=MESSAGES["register"], scope="register"),
     ),
     "embed.form": (
-        limiter.limit(setting("EMBED_LIMIT"), key_func=address_key, methods=["POST"],
-                      error_message=MESSAGES["embed"], scope="embed"),
+        dict(limit_value=setting("EMBED_LIMIT"), key_func=address_key, methods=["POST"],
+             error_message=MESSAGES["embed"], scope="embed"),
     ),
     "open311.requests_create": (
-        limiter.limit(setting("OPEN311_POST_LIMIT"), key_func=api_key, methods=["POST"],
-                      error_message=MESSAGES["open311"], scope="open311-post"),
+        dict(limit_value=setting("OPEN311_POST_LIMIT"), key_func=api_key, methods=["POST"],
+             error_message=MESSAGES["open311"], scope="open311-post"),
     ),
 }
 
 
 def apply_route_limits(app: Flask) -> None:
     """Wrap the limited views of this app (after its blueprints are registered)."""
+    limiter = app.extensions["pos.limiter"]
     for endpoint, rules in ROUTE_LIMITS.items():
         view = app.view_functions.get(endpoint)
         if view is None:
             continue
         for rule in rules:
-            view = rule(view)
+            view = limiter.limit(**rule)(view)
         app.view_functions[endpoint] = view
 
 
@@ -127,5 +124,9 @@ def init_app(app: Flask) -> None:
     config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
     config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
     config.setdefault("RATELIMIT_HEADERS_ENABLED", True)  # Retry-After on a 429
+    # A limiter of the app's own: Flask-Limiter keeps its storage and its on/off switch on the object, so
+    # one shared object would follow whichever app a process built last (tests build many).
+    limiter = Limiter(key_func=client_address, strategy="moving-window")
     limiter.init_app(app)
+    app.extensions["pos.limiter"] = limiter
     app.register_error_handler(RateLimitExceeded, _refused)

@@ -235,6 +235,16 @@ def test_the_sixth_wrong_password_for_a_login_within_a_minute_is_refused(site):
     assert _login(client, "zhkh.curator", "demo").status_code == 303
 
 
+def test_an_app_built_later_with_other_limits_leaves_this_apps_limits_alone(site):
+    """Each app has its limiter: the fuzz tests' app (limits off) once switched them off for every app."""
+    app = fresh_app(site)
+    fresh_app(site, RATELIMIT_ENABLED=False)
+    client = app.test_client()
+    for _ in range(5):
+        assert _login(client, "zhkh.executor", "не тот").status_code == 401
+    assert _login(client, "zhkh.executor", "не тот").status_code == 429
+
+
 def test_failed_attempts_from_one_address_are_limited_across_logins(site):
     app = fresh_app(site)
     client = app.test_client()
