@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 from sqlmodel import select
 
 from pos import clock
-from pos.models import Message, User
+from pos.models import Applicant, Message, User
 from pos.services.messages import act
 from pos.workflow import Action
 from seed.messages import DEMO_APPLICANTS
@@ -30,14 +30,17 @@ def staff():
     app = StaffApp("analytics_pages")
     # A rating with a comment: the page shows the comment, never who wrote it.
     with app.session() as s:
-        answered = s.exec(select(Message).where(Message.stage == "answered", Message.rating.is_(None))).first()
-        if answered is None:  # the demo's answered messages are all rated: give one a comment afresh
-            answered = s.exec(select(Message).where(Message.stage == "answered")).first()
+        author = s.exec(select(User).where(User.login == "citizen")).one()
+        applicant = s.exec(select(Applicant).where(Applicant.user_id == author.id)).one()
+        answered = s.exec(select(Message).where(Message.stage == "answered", Message.rating.is_(None),
+                                                Message.applicant_id == applicant.id)).first()
+        if answered is None:  # the citizen's answered messages are all rated: give one a comment afresh
+            answered = s.exec(select(Message).where(Message.stage == "answered",
+                                                    Message.applicant_id == applicant.id)).first()
             answered.rating, answered.rating_comment, answered.rated_at = 4, COMMENT, clock.now()
             s.add(answered)
             s.commit()
         else:
-            author = s.exec(select(User).where(User.login == "citizen")).one()
             act(s, app.env, author, answered.id, Action.RATE, {"rating": 4, "comment": COMMENT})
     return app
 
