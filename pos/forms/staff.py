@@ -237,4 +237,4 @@ class FilterForm(FlaskForm):
     accelerated = BooleanField("Только с ускоренным сроком")
     date_from = BoundedDateField("Поступило с", validators=[Optional()])
     date_to = BoundedDateField("Поступило по", validators=[Optional()])
-    q = SearchField("Поиск по номеру и тексту", validators=[Optional(), Length(max=200)])
+    q = SearchField("Поиск по номеру, тексту и адресу", validators=[Optional(), Length(max=200)])

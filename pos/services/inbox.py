@@ -149,12 +149,14 @@ def _local_start(policy: DeadlinePolicy, day: date) -> datetime:
 
 
 def _search(q: str):
-    """The number or words of the text; case-insensitive for Cyrillic on every database (no lower() reliance)."""
+    """The number, words of the text or of the problem's address (the analytics link a street here);
+    case-insensitive for Cyrillic on every database (no lower() reliance)."""
     q = q.strip()[:200]
     variants = {q, q.lower(), q.upper(), q.capitalize()}
     text_match = or_(*[Message.text.contains(v, autoescape=True) for v in variants])
     number_match = or_(*[Message.number.contains(v, autoescape=True) for v in variants])
-    return or_(text_match, number_match)
+    address_match = or_(*[Message.address.contains(v, autoescape=True) for v in variants])
+    return or_(text_match, number_match, address_match)
 
 
 def _filtered(session: Session, base, f: Filters, now: datetime, policy: DeadlinePolicy):
