@@ -85,9 +85,16 @@ def test_a_word_counts_once_per_message():
     counts, forms = lemmas.count(["Мусор, мусор и ещё раз мусор", "Не вывозят мусора", "Двор чистый"])
     assert counts["мусор"] == 2
     assert counts["двор"] == 1
+    assert forms["мусор"] == {"мусор": 1, "мусора": 1}  # the first form in each text
     assert lemmas.search_stem("мусор", forms["мусор"]) == "мусор"
-    assert lemmas.search_stem("труба", ["трубы", "трубой"]) == "труб"
-    assert lemmas.search_stem("идти", ["шёл"]) == "идти"  # nothing in common: the lemma itself
+
+
+def test_the_search_of_a_word_is_what_its_forms_begin_with():
+    assert lemmas.search_stem("труба", {"трубы": 2, "трубой": 1}) == "труб"
+    assert lemmas.search_stem("яма", {"яма": 1}) == "яма"
+    # Forms that part early: the most frequent one, «ё» kept as the text has it.
+    assert lemmas.search_stem("идти", {"идёт": 2, "идут": 1}) == "идёт"
+    assert lemmas.message_lemmas("Вода идёт по стенам") == {"вода": "вода", "идти": "идёт", "стена": "стенам"}
 
 
 # --- the page's figures --------------------------------------------------------------------------

@@ -109,6 +109,35 @@ def test_summary_page_by_source_stage_result_and_day(analyst):
     assert any(q.get("date_from") == q.get("date_to") for q in links)  # a day
 
 
+def _found(client, href: str) -> int:
+    listed = client.get(href)
+    assert listed.status_code == 200, href
+    return int(re.search(r"Найдено: (\d+)", listed.get_data(as_text=True)).group(1))
+
+
+@pytest.mark.parametrize("login", ["analyst", "zhkh.curator"])
+def test_the_inbox_behind_a_figure_finds_that_many_messages(staff_app, login):  # noqa: F811
+    client = staff_app.client(login)
+    checked = 0
+    for page, tables in PAGES.items():
+        text = client.get(f"/staff/analytics/{page}").get_data(as_text=True)
+        for caption in ("Категории и подкатегории", "Повторные и ускоренные", "По источнику", "По этапу",
+                        "По результату рассмотрения", "По дням"):
+            if f"<caption>{caption}" not in text:
+                continue
+            for href, figure in re.findall(r'<td><a href="([^"]+)">(\d+)</a></td>', _table(text, caption)):
+                assert _found(client, html.unescape(href)) == int(figure), (caption, html.unescape(href))
+                checked += 1
+        # A place is found by the inbox's substring search of its street: at least the messages counted.
+        # A word by the beginning its forms share, or its most frequent form: some of them at least.
+        for caption, least in (("Места: населённый пункт и улица", int), ("Частые слова", lambda figure: 1)):
+            if f"<caption>{caption}" in text:
+                for href, figure in re.findall(r'<td><a href="([^"]+)">(\d+)</a></td>', _table(text, caption)):
+                    assert _found(client, html.unescape(href)) >= least(figure), (caption, html.unescape(href))
+                    checked += 1
+    assert checked > 40
+
+
 @pytest.mark.parametrize("page, table", [(p, t) for p, tables in PAGES.items() for t in tables])
 def test_every_table_downloads_as_csv_and_xlsx_with_the_page_rows(analyst, page, table):
     html_page = analyst.get(f"/staff/analytics/{page}").get_data(as_text=True)

@@ -22,9 +22,9 @@ from sqlmodel import Session, select
 
 from pos.models import Message
 from pos.services.analytics import Scope, local_midnight, org_condition
+from pos.wording import SOURCE_LABELS
 from pos.workflow import RESULT_LABELS, STAGE_LABELS, Result, Stage
 
-SOURCE_LABELS = {"web": "сайт", "embed": "встроенная форма", "api": "API", "seed": "демо"}
 SOURCES = tuple(SOURCE_LABELS)
 STAGE_ORDER = (Stage.MODERATION, Stage.COORDINATION, Stage.EXECUTION, Stage.AGREEMENT, Stage.APPROVAL,
                Stage.POSTPONED, Stage.ANSWERED, Stage.REJECTED)

@@ -36,6 +36,8 @@ class Filters:
     deadline: str = ""  # "" | overdue | soon
     repeated: bool = False
     accelerated: bool = False
+    source: str = ""  # "" | web | embed | api | seed
+    result: str = ""  # "" | a Result value: the answer's result of consideration
     date_from: date | None = None
     date_to: date | None = None
     q: str = ""
@@ -185,6 +187,10 @@ def _filtered(session: Session, base, f: Filters, now: datetime, policy: Deadlin
         conditions.append(Message.is_repeated.is_(True))
     if f.accelerated:
         conditions.append(Message.accelerated.is_(True))
+    if f.source:
+        conditions.append(Message.source == f.source)
+    if f.result:
+        conditions.append(Message.result == f.result)
     if f.date_from:
         conditions.append(Message.received_at >= _local_start(policy, f.date_from))
     if f.date_to:

@@ -41,8 +41,8 @@ def stop_words() -> frozenset[str]:
 
 @lru_cache(maxsize=200_000)
 def lemma(word: str) -> str | None:
-    """The dictionary form of a lower-case word, None for a stop word."""
-    if len(word) < 2 or word in stop_words():
+    """The dictionary form of a lower-case word («ё» as «е»), None for a stop word."""
+    if len(word) < 2 or word.replace("ё", "е") in stop_words():
         return None
     parsed = analyzer().parse(word)[0]
     tag = parsed.tag
@@ -53,11 +53,12 @@ def lemma(word: str) -> str | None:
 
 
 def words(text: str) -> Iterable[str]:
-    return _WORD.findall(text.casefold().replace("ё", "е"))
+    """The words of a text in lower case, «ё» kept: the form is also what the inbox search looks for."""
+    return _WORD.findall(text.casefold())
 
 
 def message_lemmas(text: str) -> dict[str, str]:
-    """The lemmas of one text, each once, with the first form it took there."""
+    """The lemmas of one text, each once, with the first form it took there (lower case, «ё» kept)."""
     found: dict[str, str] = {}
     for word in words(text):
         if (normal := lemma(word)) is not None:
@@ -76,13 +77,22 @@ def count(texts: Iterable[str]) -> tuple[Counter, dict[str, Counter]]:
     return counts, forms
 
 
-def search_stem(normal: str, forms: Iterable[str]) -> str:
-    """What finds the texts of a lemma with a substring search: the longest beginning that the lemma and its
-    forms share («труба», «трубы», «трубой» → «труб»), or the lemma when they share fewer than four letters."""
-    stem = normal
-    for form in forms:
+def _common_start(words: Iterable[str]) -> str:
+    words = list(words)
+    stem = words[0] if words else ""
+    for word in words[1:]:
         i = 0
-        while i < min(len(stem), len(form)) and stem[i] == form[i]:
+        while i < min(len(stem), len(word)) and stem[i] == word[i]:
             i += 1
         stem = stem[:i]
-    return stem if len(stem) >= 4 else normal
+    return stem
+
+
+def search_stem(normal: str, forms: Counter | dict[str, int]) -> str:
+    """What finds the texts of a lemma with the inbox's substring search: the longest beginning its forms share
+    («трубы», «трубой» → «труб»), of at least four letters; else (the forms differ early: «идёт», «шёл») the most
+    frequent form, which finds the texts with that form."""
+    stem = _common_start(forms)
+    if len(stem) >= 4 or (stem and stem in forms):
+        return stem
+    return max(forms.items(), key=lambda item: (item[1], item[0]))[0] if forms else normal

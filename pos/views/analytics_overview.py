@@ -2,8 +2,7 @@
 
 Each builds its `Table`s (the page's tables and its downloads at once) from pos/services/analytics_problems.py
 and pos/services/analytics_summary.py, and links every figure to the staff inbox filtered to the messages
-behind it as far as the inbox's filters go (a place and a word through its search, which reads the text and
-the address; a source has no inbox filter, so its figures link to every message of the period).
+behind it (a place and a word through the inbox's search, which reads the text and the address).
 """
 from __future__ import annotations
 
@@ -73,10 +72,15 @@ def problems():
                    all_url=inbox_url(scope), before_url=inbox_url(scope, **before))
 
 
-# The inbox's stage filter for each result: the stage the messages with that result are in.
+# The inbox's filters for each result: the stage the messages with the answer given are in, and the result.
 RESULT_STAGE = {Result.RESOLVED.value: Stage.ANSWERED.value, Result.NOT_RESOLVED.value: Stage.ANSWERED.value,
-                Result.REJECTED.value: Stage.ANSWERED.value, Result.POSTPONED.value: Stage.POSTPONED.value,
-                analytics_summary.REJECTED_BY_MODERATOR: Stage.REJECTED.value}
+                Result.REJECTED.value: Stage.ANSWERED.value, Result.POSTPONED.value: Stage.POSTPONED.value}
+
+
+def _result_filters(key: str) -> dict:
+    if key == analytics_summary.REJECTED_BY_MODERATOR:
+        return {"stage": Stage.REJECTED.value}
+    return {"stage": RESULT_STAGE.get(key, "all"), "result": key}
 
 
 @bp.get("/summary")
@@ -90,11 +94,11 @@ def summary():
         return [[p.label, Link(p.count, link(p)), _pct(m.share(p.count))] for p in parts]
 
     sources = Table("sources", "По источнику", ["Источник", "Сообщений", "Доля, %"],
-                    share_rows(m.by_source, lambda p: everything))
+                    share_rows(m.by_source, lambda p: inbox_url(scope, source=p.key)))
     stages = Table("stages", "По этапу (где сообщение сейчас)", ["Этап", "Сообщений", "Доля, %"],
                    share_rows(m.by_stage, lambda p: inbox_url(scope, stage=p.key)))
     results = Table("results", "По результату рассмотрения", ["Результат", "Сообщений", "Доля, %"],
-                    share_rows(m.by_result, lambda p: inbox_url(scope, stage=RESULT_STAGE.get(p.key, "all"))))
+                    share_rows(m.by_result, lambda p: inbox_url(scope, **_result_filters(p.key))))
     shares = Table("shares", "Повторные и ускоренные", ["Показатель", "Сообщений", "Доля, %"], [
         ["Всего сообщений", Link(m.total, everything), _pct(m.share(m.total))],
         ["Повторные сообщения", Link(m.repeated, inbox_url(scope, repeated="1")), _pct(m.share(m.repeated))],
@@ -105,13 +109,15 @@ def summary():
     for day in m.per_day:
         href = inbox_url(scope, date_from=day.day.isoformat(), date_to=day.day.isoformat())
         day_rows.append([day.day.strftime("%d.%m.%Y"), Link(day.count, href),
-                         *[day.by_source.get(key, 0) for key in source_keys]])
+                         *[Link(day.by_source.get(key, 0), inbox_url(scope, source=key, date_from=day.day.isoformat(),
+                                                                      date_to=day.day.isoformat()))
+                           for key in source_keys]])
     days = Table("days", "По дням", ["Дата", "Сообщений",
                                      *[analytics_summary.SOURCE_LABELS.get(k, k) for k in source_keys]], day_rows)
     charts = dict(
-        source_chart=[(p.label, p.count, everything) for p in m.by_source],
+        source_chart=[(p.label, p.count, inbox_url(scope, source=p.key)) for p in m.by_source],
         stage_chart=[(p.label, p.count, inbox_url(scope, stage=p.key)) for p in m.by_stage],
-        result_chart=[(p.label, p.count, inbox_url(scope, stage=RESULT_STAGE.get(p.key, "all"))) for p in m.by_result],
+        result_chart=[(p.label, p.count, inbox_url(scope, **_result_filters(p.key))) for p in m.by_result],
         day_chart=[(day.day.strftime("%d.%m"), day.count) for day in m.per_day])
     return respond("analytics/summary.html", [shares, sources, stages, results, days], messages=m,
                    everything=everything, **charts)
