@@ -96,4 +96,6 @@ class Config:
     # significant; the weights of the six indicators in the mean (clause 4.2's order).
     RATING_MIN_SAMPLE = int(os.environ.get("POS_RATING_MIN_SAMPLE", "5"))
     RATING_WEIGHTS = os.environ.get("POS_RATING_WEIGHTS", "1,1,1,1,1,1")
+    # «Частые проблемы»: at most this many texts of a period are read for its words (an even sample beyond).
+    ANALYTICS_WORD_SAMPLE = int(os.environ.get("POS_ANALYTICS_WORD_SAMPLE", "3000"))
     TESTING = False

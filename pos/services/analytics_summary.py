@@ -5,7 +5,8 @@ Every figure counts messages *received* in the scope's period whose organization
 «Частые проблемы», pos/services/analytics_problems.py). The stage is where the message is now; the result
 is that of the answer given (stage «Ответ дан» or «Отложено»), and a rejection by the moderator is a
 result of its own. Days are local days of the installation's time zone: the database counts each day's
-range [local midnight, next local midnight) in one grouped query, on SQLite and PostgreSQL alike.
+range [local midnight, next local midnight), on SQLite and PostgreSQL alike, and every figure of the page
+is summed from that one grouped scan of the period (by day, source, stage, result, repeated, accelerated).
 
 Votes and polls (issue 10) join here: `Summary` is the page's whole content, one section per field, and
 `messages` is the first. The votes and polls of the period will be two more fields beside it (`votes`,
@@ -17,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import DateTime, Integer, and_, case, func, literal, union_all
+from sqlalchemy import DateTime, Integer, and_, func, literal, union_all
 from sqlmodel import Session, select
 
 from pos.models import Message
@@ -73,34 +74,10 @@ class Summary:
     # issue 10: `votes` and `polls` join here (see the module's docstring).
 
 
-def _scoped(scope: Scope):
-    return and_(Message.received_at >= scope.start, Message.received_at < scope.end,
-                org_condition(Message.organization_id, scope))
-
-
-def _parts(rows, order, labels) -> list[Part]:
-    counts = {key: int(n) for key, n in rows if key is not None}
+def _parts(counts: dict, order, labels) -> list[Part]:
+    counts = {key: n for key, n in counts.items() if key is not None and n}
     known = [Part(str(k), labels.get(k, str(k)), counts.pop(k)) for k in order if k in counts]
     return known + [Part(str(k), labels.get(k, str(k)), n) for k, n in sorted(counts.items())]
-
-
-def by_source(session: Session, scope: Scope) -> list[Part]:
-    rows = session.exec(select(Message.source, func.count()).where(_scoped(scope)).group_by(Message.source))
-    return _parts(rows, SOURCES, SOURCE_LABELS)
-
-
-def by_stage(session: Session, scope: Scope) -> list[Part]:
-    rows = session.exec(select(Message.stage, func.count()).where(_scoped(scope)).group_by(Message.stage))
-    return _parts(rows, [s.value for s in STAGE_ORDER], {s.value: label for s, label in STAGE_LABELS.items()})
-
-
-def by_result(session: Session, scope: Scope) -> list[Part]:
-    answered = session.exec(select(Message.result, func.count())
-                            .where(_scoped(scope), Message.stage.in_([Stage.ANSWERED, Stage.POSTPONED]))
-                            .group_by(Message.result)).all()
-    rejected = session.exec(select(func.count()).where(_scoped(scope), Message.stage == Stage.REJECTED)).one()
-    rows = [*answered, (REJECTED_BY_MODERATOR, rejected)] if rejected else answered
-    return _parts(rows, [str(r) for r in RESULT_ORDER], RESULT_TEXT)
 
 
 def _days(scope: Scope) -> list[tuple[int, date, datetime, datetime]]:
@@ -115,30 +92,46 @@ def _days(scope: Scope) -> list[tuple[int, date, datetime, datetime]]:
 _DAYS_PER_QUERY = 400
 
 
-def per_day(session: Session, scope: Scope) -> list[Day]:
-    """Every day of the period, with no messages too, split by source."""
-    days = _days(scope)
-    counts: dict[int, dict[str, int]] = {}
+def _counts(session: Session, scope: Scope, days):
+    """(day index, source, stage, result, repeated, accelerated, messages): one scan of the period per chunk
+    of days, every figure of the page summed from it."""
     for first in range(0, len(days), _DAYS_PER_QUERY):
         chunk = days[first:first + _DAYS_PER_QUERY]
         bounds = union_all(*[select(literal(i, Integer).label("i"), literal(lo, DateTime()).label("lo"),
                                     literal(hi, DateTime()).label("hi")) for i, _, lo, hi in chunk]).subquery()
-        query = (select(bounds.c.i, Message.source, func.count())
-                 .join(Message, and_(Message.received_at >= bounds.c.lo, Message.received_at < bounds.c.hi))
-                 .where(org_condition(Message.organization_id, scope))
-                 .group_by(bounds.c.i, Message.source))
-        for i, source, n in session.exec(query):
-            counts.setdefault(int(i), {})[source] = int(n)
-    return [Day(day, sum(counts.get(i, {}).values()), counts.get(i, {})) for i, day, _, _ in days]
+        columns = (bounds.c.i, Message.source, Message.stage, Message.result, Message.is_repeated, Message.accelerated)
+        yield from session.exec(
+            select(*columns, func.count())
+            .join(Message, and_(Message.received_at >= bounds.c.lo, Message.received_at < bounds.c.hi))
+            .where(org_condition(Message.organization_id, scope))
+            .group_by(*columns))
 
 
 def messages(session: Session, scope: Scope) -> MessagesSummary:
-    repeated, accelerated, total = session.exec(
-        select(func.sum(case((Message.is_repeated, 1), else_=0)), func.sum(case((Message.accelerated, 1), else_=0)),
-               func.count())
-        .where(_scoped(scope))).one()
-    return MessagesSummary(int(total or 0), by_source(session, scope), by_stage(session, scope), by_result(session, scope),
-                           per_day(session, scope), int(repeated or 0), int(accelerated or 0))
+    days = _days(scope)
+    sources: dict[str, int] = {}
+    stages: dict[str, int] = {}
+    results: dict[str, int] = {}
+    per_day: dict[int, dict[str, int]] = {}
+    repeated = accelerated = 0
+    for i, source, stage, result, is_repeated, is_accelerated, n in _counts(session, scope, days):
+        n = int(n)
+        sources[source] = sources.get(source, 0) + n
+        stages[stage] = stages.get(stage, 0) + n
+        if stage in (Stage.ANSWERED, Stage.POSTPONED):
+            results[result] = results.get(result, 0) + n
+        elif stage == Stage.REJECTED:
+            results[REJECTED_BY_MODERATOR] = results.get(REJECTED_BY_MODERATOR, 0) + n
+        day = per_day.setdefault(int(i), {})
+        day[source] = day.get(source, 0) + n
+        repeated += n if is_repeated else 0
+        accelerated += n if is_accelerated else 0
+    return MessagesSummary(
+        total=sum(sources.values()), by_source=_parts(sources, SOURCES, SOURCE_LABELS),
+        by_stage=_parts(stages, [s.value for s in STAGE_ORDER], {s.value: label for s, label in STAGE_LABELS.items()}),
+        by_result=_parts(results, [str(r) for r in RESULT_ORDER], RESULT_TEXT),
+        per_day=[Day(day, sum(per_day.get(i, {}).values()), per_day.get(i, {})) for i, day, _, _ in days],
+        repeated=repeated, accelerated=accelerated)
 
 
 def summary(session: Session, scope: Scope) -> Summary:
