@@ -2,7 +2,8 @@
 
 Interface for the pages built on it:
 
-- `bp`: the blueprint; a page is `@bp.get("/<name>")` decorated with `@analytics_page`.
+- `bp`: the blueprint; a page is `@bp.get("/<name>")` decorated with `@analytics_page`, in a module of
+  pages (pos/views/analytics_pages.py is one) imported at the end of this module, one line per module.
 - `register_tab(endpoint, label)`: the page's tab in analytics/base.html (in the order registered).
 - `analytics_page`: signed in, role analyst or curator (the one chosen in the header), else 403.
 - `filters()`: (form, scope): the shared filter form (pos/forms/analytics.py) parsed from the query
@@ -13,7 +14,9 @@ Interface for the pages built on it:
 - `inbox_url(scope, **filters)`: a link to the staff inbox filtered to the messages behind a figure:
   every stage, the scope's organization and received dates unless overridden.
 - The template gets `form`, `scope`, `tabs`, `filter_args` (the query string that keeps the filters
-  for the tabs), `export_url(table_name, fmt)`, `is_curator`.
+  for the tabs), `export_url(table_name, fmt)`, `is_curator`, and `tables` by name; a page's template
+  extends analytics/base.html and fills `{% block page %}` with the macros of analytics/_charts.html
+  (`hbar`, `stacked`, `daily`, and `data_table(tables.<name>, export_url)` for each table).
 """
 from __future__ import annotations
 
@@ -77,6 +80,8 @@ def filters() -> tuple[AnalyticsFilterForm, service.Scope]:
                                data["jurisdiction_id"], data["organization_id"], g.analytics_within,
                                clock.now(), DEFAULT_DAYS)
     g.analytics_form, g.analytics_scope = form, scope
+    if valid:  # the form shows the period counted, the default one too
+        form.date_from.data, form.date_to.data = scope.date_from, scope.date_to
     if not valid:
         abort(make_response(render_template("analytics/base.html", **_context(form, scope)), 400))
     return form, scope

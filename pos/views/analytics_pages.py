@@ -8,6 +8,7 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 from flask import current_app, g, url_for
+from sqlmodel import select
 
 from pos.deadlines import WORKING_HOURS
 from pos.models import Category
@@ -116,7 +117,7 @@ def satisfaction():
     by_org = service.satisfaction(session, scope, "organization")
     by_cat = service.satisfaction(session, scope, "category")
     names = _org_names({r.key for r in by_org if r.key})
-    categories = {c.id: c.name for c in session.exec(_select_categories())}
+    categories = {c.id: c.name for c in session.exec(select(Category))}
     org_table = Table("organizations", "Удовлетворённость по организациям", ["Организация", *SATISFACTION_HEADER],
                       [_satisfaction_row(r, names.get(r.key, "—"), {"organization_id": r.key}, scope)
                        for r in by_org if r.key])
@@ -126,6 +127,8 @@ def satisfaction():
     total = {n: sum(r.counts.get(n, 0) for r in by_org) for n in range(1, 6)}
     overall = service.Satisfaction(None, total, sum(r.answered for r in by_org), sum(r.repeated for r in by_org))
     distribution = [(f"Оценка {n}", total[n], None) for n in range(1, 6)]
+    per_org = [(names.get(r.key, "—"), [r.counts.get(n, 0) for n in range(1, 6)],
+                inbox_url(scope, organization_id=r.key, stage=Stage.ANSWERED.value)) for r in by_org if r.key and r.rated]
     comments = service.rating_comments(session, scope)
     names.update(_org_names({c.organization_id for c in comments if c.organization_id} - set(names)))
     tz = ZoneInfo(current_app.config["TIMEZONE"])
@@ -137,9 +140,4 @@ def satisfaction():
     comment_table = Table("comments", "Комментарии к оценкам", ["Дата оценки", "Оценка", "Организация", "Категория",
                                                               "Комментарий"], comment_rows)
     return respond("analytics/satisfaction.html", [org_table, cat_table, comment_table], overall=overall,
-                   distribution=distribution, comments=comments)
-
-
-def _select_categories():
-    from sqlmodel import select
-    return select(Category)
+                   distribution=distribution, per_org=per_org, comments=comments)
