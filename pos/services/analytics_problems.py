@@ -16,6 +16,8 @@ where the scope is every organization).
   them is the cost (about 1 ms per 100 short texts with the token cache warm); a bounded sample keeps the
   page under its time at any size, where a table of lemmas per message kept at submission would need a
   migration and a backfill for a figure that a sample of thousands already ranks the same way.
+  Measured on PostgreSQL with 1,000,000 messages over a year (82,000 in the month asked, 2 cores, the
+  machine shared): the page's three figures take 0.17–0.25 s together, the words 0.06 s of it.
 """
 from __future__ import annotations
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import DateTime, Integer, and_, func, literal, union_all
+from sqlalchemy import Integer, and_, func, literal, union_all
 from sqlmodel import Session, select
 
 from pos.models import Message
@@ -97,8 +97,9 @@ def _counts(session: Session, scope: Scope, days):
     of days, every figure of the page summed from it."""
     for first in range(0, len(days), _DAYS_PER_QUERY):
         chunk = days[first:first + _DAYS_PER_QUERY]
-        bounds = union_all(*[select(literal(i, Integer).label("i"), literal(lo, DateTime()).label("lo"),
-                                    literal(hi, DateTime()).label("hi")) for i, _, lo, hi in chunk]).subquery()
+        moment = Message.__table__.c.received_at.type  # the column's own type: timestamptz on PostgreSQL
+        bounds = union_all(*[select(literal(i, Integer).label("i"), literal(lo, moment).label("lo"),
+                                    literal(hi, moment).label("hi")) for i, _, lo, hi in chunk]).subquery()
         columns = (bounds.c.i, Message.source, Message.stage, Message.result, Message.is_repeated, Message.accelerated)
         yield from session.exec(
             select(*columns, func.count())
