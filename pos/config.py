@@ -98,4 +98,6 @@ class Config:
     RATING_WEIGHTS = os.environ.get("POS_RATING_WEIGHTS", "1,1,1,1,1,1")
     # Clause 4.3: unpublished on the 15th at this local hour, the platform publishes the month's draft itself.
     RATING_PUBLISH_HOUR = int(os.environ.get("POS_RATING_PUBLISH_HOUR", "9"))
+    # «Частые проблемы»: at most this many texts of a period are read for its words (an even sample beyond).
+    ANALYTICS_WORD_SAMPLE = int(os.environ.get("POS_ANALYTICS_WORD_SAMPLE", "3000"))
     TESTING = False

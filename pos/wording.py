@@ -33,6 +33,9 @@ def result_text(result: str | None, postponed_until: date | None = None) -> str:
     return RESULT_LABELS.get(result, "")
 
 
+# Where a message came from (Message.source): the analytics «Сводка» and the inbox filter.
+SOURCE_LABELS = {"web": "сайт", "embed": "встроенная форма", "api": "API", "seed": "демо"}
+
 # The background queue's states (pos.models.infra.OutboxEvent.status), for the administrator.
 OUTBOX_STATUS = {
     "pending": "ожидает отправки",

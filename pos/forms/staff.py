@@ -13,7 +13,7 @@ from wtforms.meta import DefaultMeta
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from pos.forms.fields import BoundedDateField, IdSelectField
-from pos.wording import person_label
+from pos.wording import SOURCE_LABELS, person_label
 from pos.workflow import MAX_COMMENT, MAX_TEXT, REJECTION_REASONS, RESULT_LABELS, Action, Result
 
 MAX_AGREEING = 5
@@ -233,8 +233,11 @@ class FilterForm(FlaskForm):
     executor_id = IdSelectField("Исполнитель")
     deadline = SelectField("Срок", choices=[("", "любой"), ("overdue", "просрочено"), ("soon", "истекает")],
                            validate_choice=False)
+    source = SelectField("Источник", choices=[("", "любой"), *SOURCE_LABELS.items()], default="")
+    result = SelectField("Результат", default="",
+                         choices=[("", "любой"), *((r.value, label) for r, label in RESULT_LABELS.items())])
     repeated = BooleanField("Только повторные")
     accelerated = BooleanField("Только с ускоренным сроком")
     date_from = BoundedDateField("Поступило с", validators=[Optional()])
     date_to = BoundedDateField("Поступило по", validators=[Optional()])
-    q = SearchField("Поиск по номеру и тексту", validators=[Optional(), Length(max=200)])
+    q = SearchField("Поиск по номеру, тексту и адресу", validators=[Optional(), Length(max=200)])

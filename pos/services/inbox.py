@@ -36,6 +36,8 @@ class Filters:
     deadline: str = ""  # "" | overdue | soon
     repeated: bool = False
     accelerated: bool = False
+    source: str = ""  # "" | web | embed | api | seed
+    result: str = ""  # "" | a Result value: the answer's result of consideration
     date_from: date | None = None
     date_to: date | None = None
     q: str = ""
@@ -149,12 +151,14 @@ def _local_start(policy: DeadlinePolicy, day: date) -> datetime:
 
 
 def _search(q: str):
-    """The number or words of the text; case-insensitive for Cyrillic on every database (no lower() reliance)."""
+    """The number, words of the text or of the problem's address (the analytics link a street here);
+    case-insensitive for Cyrillic on every database (no lower() reliance)."""
     q = q.strip()[:200]
     variants = {q, q.lower(), q.upper(), q.capitalize()}
     text_match = or_(*[Message.text.contains(v, autoescape=True) for v in variants])
     number_match = or_(*[Message.number.contains(v, autoescape=True) for v in variants])
-    return or_(text_match, number_match)
+    address_match = or_(*[Message.address.contains(v, autoescape=True) for v in variants])
+    return or_(text_match, number_match, address_match)
 
 
 def _filtered(session: Session, base, f: Filters, now: datetime, policy: DeadlinePolicy):
@@ -183,6 +187,10 @@ def _filtered(session: Session, base, f: Filters, now: datetime, policy: Deadlin
         conditions.append(Message.is_repeated.is_(True))
     if f.accelerated:
         conditions.append(Message.accelerated.is_(True))
+    if f.source:
+        conditions.append(Message.source == f.source)
+    if f.result:
+        conditions.append(Message.result == f.result)
     if f.date_from:
         conditions.append(Message.received_at >= _local_start(policy, f.date_from))
     if f.date_to:

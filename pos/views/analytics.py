@@ -135,3 +135,4 @@ def index():
 
 
 from pos.views import analytics_pages  # noqa: E402,F401  (the pages add their routes and tabs to bp)
+from pos.views import analytics_overview  # noqa: E402,F401  («Частые проблемы», «Сводка»)
