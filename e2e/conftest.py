@@ -31,8 +31,10 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if "/e2e/" in str(item.fspath):
             item.add_marker(pytest.mark.e2e)
-    # The server is shared: the tests that move its clock go last (stable sort: the rest keep their order).
-    items.sort(key=lambda item: "move_clock" in getattr(item, "fixturenames", ()))
+    # The server is shared: the tests that move its clock go last (stable sort: the rest keep their order),
+    # and among them a module's CLOCK_ORDER (default 1) says which go first: the clock only moves forward.
+    items.sort(key=lambda item: ("move_clock" in getattr(item, "fixturenames", ()),
+                                 getattr(item.module, "CLOCK_ORDER", 1)))
 
 
 def _free_port() -> int:
