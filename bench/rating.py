@@ -111,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
             head = f"{kind:<11}{r['messages']:>10}{r['visits']:>10}{data:>14}" if index == 0 else " " * 45
             median = statistics.median(values)
             ratio = f"{median / floor_median:.1f}×" if what == "rating" else ""
-            print(f"{head}  {what:<8}{min(values) * 1000:>8.0f}{median * 1000:>8.0f}{max(values) * 1000:>8.0f}"
+            print(f"{head}  {what:<8}{min(values) * 1000:>8.1f}{median * 1000:>8.1f}{max(values) * 1000:>8.1f}"
                   f"  {ratio}", flush=True)
         print(" " * 47 + f"{r['bodies']} ИОГВ, {r['passages']} passages counted", flush=True)
     return 0
