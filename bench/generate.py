@@ -22,7 +22,7 @@ built again after it) and executemany in big batches on SQLite; deterministic fo
 from __future__ import annotations
 
 import argparse
-import bisect
+import itertools
 import json
 import math
 import multiprocessing
@@ -42,7 +42,7 @@ from pos.deadlines import DeadlinePolicy, ProductionCalendar
 from pos.facts_backfill import PERIOD_COLUMNS, VISIT_COLUMNS, Record, _Deadlines
 from pos.models import (AcceleratedSubcategory, Category, Organization, OrganizationCategory, RoleGrant,
                         Subcategory, User)
-from pos.workflow import Action, Role, Stage, rejection_reasons
+from pos.workflow import ROLE_LABELS, Action, Role, Stage, rejection_reasons
 
 UTC = timezone.utc
 TZ_NAME = "Asia/Yakutsk"  # Blagoveshchensk and Tynda
@@ -102,7 +102,7 @@ def _staff_for_every_role(session: Session) -> None:
         for role in roles:
             if (org.id, role) in have:
                 continue
-            user = User(login=f"bench.{org.id}.{role}", full_name=f"{role.capitalize()} {org.short_name}",
+            user = User(login=f"bench.{org.id}.{role}", full_name=f"{ROLE_LABELS[role]} ({org.short_name})",
                         position="Специалист" if role != Role.HEAD else "Руководитель", email="",
                         created_at=NOW - timedelta(days=SPAN_DAYS + 30))
             session.add(user)
@@ -169,6 +169,9 @@ class _Texts:
         self.rnd = rnd
         self.topics = {key: [words._noun(n) for n in nouns] for key, nouns in words.NOUNS.items()}
         self.common = [words._noun(n) for n in words.COMMON]
+        self.places = {regulation: (places, list(itertools.accumulate(weight for _, weight, _ in places)))
+                       for regulation, places in (("amur-232", words.REGION_PLACES),
+                                                  ("tynda-608", words.CITY_PLACES))}
 
     def _topic(self, category: str) -> list[dict]:
         for key, nouns in self.topics.items():
@@ -196,28 +199,14 @@ class _Texts:
             sentences.append("".join(out))
         return " ".join(sentences)
 
-    def address(self, places: list) -> str:
+    def address(self, regulation: str) -> str:
         rnd = self.rnd
-        settlement, _, streets = places[bisect.bisect(self._cumulative(places), rnd.random() * self._total(places))]
+        places, cumulative = self.places[regulation]
+        settlement, _, streets = rnd.choices(places, cum_weights=cumulative)[0]
         street = rnd.choice(streets)
         prefix = "" if street.endswith("шоссе") else "ул. "
         tail = f", кв. {rnd.randint(1, 180)}" if rnd.random() < 0.3 else ""
         return f"{settlement}, {prefix}{street}, д. {rnd.randint(1, 150)}{tail}"
-
-    _cum: dict = {}
-
-    def _cumulative(self, places):
-        key = id(places)
-        if key not in self._cum:
-            total, out = 0, []
-            for _, weight, _ in places:
-                total += weight
-                out.append(total)
-            self._cum[key] = out
-        return self._cum[key]
-
-    def _total(self, places):
-        return self._cumulative(places)[-1]
 
 
 class _Clock:
@@ -420,13 +409,13 @@ class Generator:
 
         # Moderation.
         if rnd.random() < 0.05 and (at := nxt("moderation")):
-            life.step(at, Action.CHANGE_CATEGORY, Stage.MODERATION, moderator, {"category": "changed"})
+            life.step(at, Action.CHANGE_CATEGORY, Stage.MODERATION, moderator)
         if not (at := nxt("moderation")):
             return out
         r = rnd.random()
         if r < 0.06:
             out["rejection_reason"] = rnd.choice(self.reasons[regulation])
-            life.step(at, Action.REJECT, Stage.REJECTED, moderator)
+            life.step(at, Action.REJECT, Stage.REJECTED, moderator, {"reason": out["rejection_reason"], "comment": ""})
             return out
         if r < 0.10:
             other = self._route(root)[0]
@@ -461,8 +450,9 @@ class Generator:
                 chain_at = at
                 action = Action.SEND_FOR_APPROVAL
             else:
-                life.executor = rnd.choice(life.org.executors)
-                life.step(at, Action.ASSIGN_EXECUTOR if r < 0.75 else Action.TAKE, Stage.EXECUTION, coordinator,
+                take = r >= 0.75  # the coordinator executes it themselves
+                life.executor = coordinator if take else rnd.choice(life.org.executors)
+                life.step(at, Action.TAKE if take else Action.ASSIGN_EXECUTOR, Stage.EXECUTION, coordinator,
                           {"executor_id": life.executor})
                 life.assignee = life.executor
                 chain_at = None
@@ -521,7 +511,7 @@ class Generator:
                         rating = rnd.choices((1, 2, 3, 4, 5), (10, 7, 13, 25, 45))[0]
                         comment = rnd.choice(words.RATING_COMMENTS) if rnd.random() < 0.3 else ""
                         life.step(rated.replace(microsecond=0), Action.RATE, Stage.ANSWERED, None,
-                                  {"rating": rating})
+                                  {"rating": rating, "comment": comment})
                         out.update(rating=rating, rated_at=rated.replace(microsecond=0), rating_comment=comment)
                 return out
 
@@ -557,7 +547,7 @@ class Generator:
                 deputy = rnd.choice(org.heads)
                 life.chain[life.chain_done] = deputy
                 life.step(at, Action.DELEGATE_AGREEMENT if stage == Stage.AGREEMENT else Action.DELEGATE_APPROVAL,
-                          stage, head, {"to_head_id": deputy})
+                          stage, head, {"step": life.chain_done + 1, "from_head_id": head, "to_head_id": deputy})
                 life.assignee = deputy
                 continue
             if stage == Stage.APPROVAL:
@@ -565,7 +555,7 @@ class Generator:
                 return "approved"
             life.chain_done += 1
             life.step(at, Action.AGREE, Stage.AGREEMENT if life.chain_done < len(life.chain) - 1 else Stage.APPROVAL,
-                      head)
+                      head, {"step": life.chain_done})
             life.assignee = life.chain[life.chain_done]
 
     def _chain_steps(self, life: _Life) -> list[tuple]:
@@ -580,14 +570,13 @@ class Generator:
     def _row(self, life: _Life, received, category_id, sub_id, repeated_of, out: dict, regulation: str) -> tuple:
         rnd, world = self.rnd, self.world
         stage = life.stage
-        places = words.CITY_PLACES if regulation == "tynda-608" else words.REGION_PLACES
         executor = life.executor if stage not in (Stage.MODERATION, Stage.COORDINATION, Stage.REJECTED) else None
         name, position = world.staff.get(executor, ("", "")) if executor and out["answer"] else ("", "")
         active = stage in _ACTIVE
         state = ("overdue" if life.stage_due < NOW else "ok") if active else "ok"
         in_chain = stage in (Stage.AGREEMENT, Stage.APPROVAL)
         return (life.id, f"ПОС-{received.year}-{life.id:06d}", rnd.randint(1, self.applicants),
-                self.texts.text(world.category_names[category_id]), self.texts.address(places),
+                self.texts.text(world.category_names[category_id]), self.texts.address(regulation),
                 rnd.choices(("web", "embed", "api"), (70, 15, 15))[0], category_id, sub_id, life.org.id,
                 life.passed_from, stage, executor,
                 life.assignee if stage in (Stage.EXECUTION, Stage.POSTPONED, Stage.AGREEMENT, Stage.APPROVAL)

@@ -111,3 +111,16 @@ def test_the_rating_of_every_month_equals_the_python_tally(generated):
         counted += sum(c.total for c in expected.values())
         month = rating.next_month(month)
     assert counted > N  # the months are not empty
+
+
+def test_the_same_seed_makes_the_same_rows_in_one_process_or_several(generated):
+    session, _ = generated
+    world = gen.read_world(session)
+
+    def rows(seed, workers):
+        g = gen.Generator(world, 120, seed, gen.DeadlinePolicy(gen.ProductionCalendar(), gen.TZ), days=60)
+        return list(g.chunks(workers, size=40))
+
+    one = rows(7, 1)
+    assert rows(7, 2) == one
+    assert rows(8, 1) != one
