@@ -279,10 +279,11 @@ class _Life:
         if org is not None:
             self.org = org
         if action == Action.RESUME:
-            self.answer_base = at
+            before, self.answer_base = self.answer_due, at
             self.answer_due = clock.answer_due(at, self.accelerated)
             details = {**(details or {}), "answer_due": {
-                "from": None, "to": self.answer_due.isoformat(sep=" ", timespec="minutes"),
+                "from": before.isoformat(sep=" ", timespec="minutes"),
+                "to": self.answer_due.isoformat(sep=" ", timespec="minutes"),
                 "accelerated": self.accelerated, "counted_from": at.isoformat(sep=" ", timespec="minutes"),
                 "reason": "возврат на исполнение после отсрочки"}}
         restart = facts.restarts(action, from_stage, to_stage)
