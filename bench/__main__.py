@@ -1,6 +1,11 @@
-"""`python -m bench [--sizes 100000,1000000] [--databases sqlite,postgresql] [--pg-url URL]`."""
+"""`python -m bench [--sizes 100000,1000000] [--databases sqlite,postgresql] [--pg-url URL]`: the deadline sweep;
+`python -m bench rating [--messages 1000000] [--databases postgresql,sqlite]`: the monthly rating."""
 import sys
 
-from bench.sweep import main
+if sys.argv[1:2] == ["rating"]:
+    from bench.rating import main
+    sys.exit(main(sys.argv[2:]))
+
+from bench.sweep import main  # noqa: E402
 
 sys.exit(main())

@@ -12,14 +12,21 @@ def load_classifier(session: Session) -> dict:
     return categories
 
 
-def load_demo(session: Session, env: Env) -> dict:
-    """Everything `make run` shows; refuses to run twice on the same database."""
+def load_organizations(session: Session) -> tuple[dict, dict]:
+    """The classifier, both jurisdictions with their organizations and staff, the accelerated lists (the
+    demo's and the benchmark generator's world); refuses to run on a database that has them already."""
     if session.exec(select(Category)).first() is not None:
         raise RuntimeError("База уже содержит данные; демо-данные не загружены повторно.")
     categories = classifier.load(session)
     orgs = organizations.load(session, categories)
     classifier.mark_accelerated(session, orgs["region"].id, "region-232")
     classifier.mark_accelerated(session, orgs["tynda"].id, "city-608")
+    return categories, orgs
+
+
+def load_demo(session: Session, env: Env) -> dict:
+    """Everything `make run` shows; refuses to run twice on the same database."""
+    categories, orgs = load_organizations(session)
     session.commit()
     count = messages.load(session, env, categories, orgs)
     count += rating.load(session, env, categories, orgs)
