@@ -21,7 +21,7 @@ from pathlib import Path
 from playwright.sync_api import Page, expect
 from sqlalchemy import text as sql
 
-from e2e.test_journeys import MINISTER, answer, done, open_form, open_message
+from e2e.test_journeys import MINISTER, answer, done, open_form, open_message, ready
 from pos.db import make_engine
 
 EXECUTOR = "Волков Сергей Николаевич — Главный специалист отдела ЖКХ"
@@ -71,6 +71,7 @@ def send_message(page: Page, text: str, *, category: str, subcategory: str, addr
                  files: list[Path] = (), javascript: bool = True) -> str:
     """Through the form, as a person would; returns the number the page shows."""
     page.get_by_role("navigation", name="Разделы").get_by_role("link", name="Подать сообщение").click()
+    ready(page)
     page.get_by_label("Текст сообщения").fill(text)
     page.get_by_label("Категория", exact=True).select_option(label=category)
     if not javascript:

@@ -19,6 +19,12 @@ def open_message(page: Page, text: str, query: str = "") -> None:
     page.goto(f"/staff/?q={quote(text)}{query}")
     page.get_by_role("table").get_by_role("link").first.click()
     expect(page.get_by_role("heading", name=re.compile(r"^Сообщение ПОС-"))).to_be_visible()
+    page.wait_for_load_state()  # htmx binds the page on DOMContentLoaded: until then a change asks nothing
+
+
+def ready(page: Page) -> None:
+    """The page has loaded, so htmx has bound it (a click that navigates returns before that)."""
+    page.wait_for_load_state()
 
 
 def form(page: Page, name: str):
@@ -32,6 +38,7 @@ def open_form(page: Page, button: str, name: str):
     if f.count() == 0:
         page.get_by_role("region", name="Действия").get_by_role("button", name=button, exact=True).click()
     expect(f).to_be_visible()
+    ready(page)  # without JavaScript the button opened the form's own page
     return f
 
 

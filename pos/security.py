@@ -4,7 +4,9 @@ The Content-Security-Policy allows only the platform's own files: no inline scri
 or style anywhere, no eval. htmx is configured for it in the base template's
 `htmx-config`: no indicator <style> of its own (no page uses `.htmx-indicator`;
 one that does gets htmx's two rules in pos.css), no eval (no `hx-on`, no `js:`
-values, no trigger filters), no <script> in swapped content.
+values, no trigger filters), no <script> in swapped content. Swapped content is live
+at once (`defaultSettleDelay` 0): htmx binds the `hx-*` of what it inserts in the same
+task, so a select changed the moment its form appears already asks for its subcategories.
 """
 from __future__ import annotations
 

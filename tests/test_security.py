@@ -384,6 +384,8 @@ def test_every_page_has_a_strict_csp_and_no_inline_script_or_style(site):
     config = json.loads(re.search(r"name=\"htmx-config\" content='([^']+)'", page).group(1))
     assert config["includeIndicatorStyles"] is False and config["allowEval"] is False
     assert config["allowScriptTags"] is False
+    # What htmx swaps in is bound at once: with a settle delay, a select changed within it did nothing.
+    assert config["defaultSettleDelay"] == 0
 
 
 def test_the_inline_scanner_finds_what_a_strict_csp_blocks():
