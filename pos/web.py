@@ -99,6 +99,8 @@ def init_app(app: Flask) -> None:
         if session is not None:
             session.close()
 
+    from pos.services import pd_audit
+    pd_audit.init_app(app)  # first: its after-request hook runs last, on the response that is sent
     from pos import limits, security, sessions
     sessions.init_app(app)  # before the limiter: without Redis, sign-in answers 503 before anything counts
     limits.init_app(app)

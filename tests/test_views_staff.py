@@ -97,13 +97,16 @@ def test_action_without_javascript_redirects_303_to_the_message(staff_app):
 
 
 def test_a_role_that_may_not_act_gets_403(staff_app):
-    m = staff_app.new_message("Сообщение на модерации.")
-    # The executor of the same organization sees the message but may not moderate it.
-    response = staff_app.client("zhkh.executor").post(f"/staff/messages/{m.id}/accept",
-                                                      data={"accept-version": str(m.version)})
+    m = _accepted(staff_app, "Сообщение на координации.")
+    # The executor of the same organization sees the message but may not coordinate it.
+    response = staff_app.client("zhkh.executor").post(f"/staff/messages/{m.id}/take",
+                                                      data={"take-version": str(m.version)})
     assert response.status_code == 403
     assert "нет права" in response.get_data(as_text=True)
-    assert staff_app.message(m.id).stage == Stage.MODERATION
+    assert staff_app.message(m.id).stage == Stage.COORDINATION
+    # A message still in moderation never reached the organization: its executor cannot even open it.
+    waiting = staff_app.new_message("Сообщение на модерации.")
+    assert staff_app.client("zhkh.executor").get(f"/staff/messages/{waiting.id}").status_code == 404
 
 
 def test_another_organizations_message_is_not_found(staff_app):
@@ -207,9 +210,11 @@ def test_template_fills_an_empty_answer_and_has_an_htmx_endpoint(staff_app):
     download = client.get(link)
     assert download.status_code == 200 and download.data == b"%PDF-1.4 test document"
     assert "private" in download.headers["Cache-Control"]
-    # Analysts see no personal data: neither the author nor the files; others don't see the message at all.
+    # Analysts see no personal data: neither the author nor the files, not even their names (they often carry
+    # people's names); others don't see the message at all.
     analyst_page = staff_app.client("analyst").get(f"/staff/messages/{m.id}").get_data(as_text=True)
-    assert "акт.pdf" in analyst_page and link not in analyst_page and "Автор" not in analyst_page
+    assert "акт.pdf" not in analyst_page and link not in analyst_page and "Автор" not in analyst_page
+    assert "Файл 1" in analyst_page
     assert staff_app.client("analyst").get(link).status_code == 403
     assert staff_app.client("transport.coordinator").get(link).status_code == 404
 

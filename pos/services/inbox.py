@@ -81,8 +81,10 @@ def _involved(actor: Actor):
 
 
 def visible_clause(session: Session, actor: Actor):
-    """Which messages `actor` may open: the platform roles all, staff their organization's (curators the
-    subtree's) and those they worked on; nobody anything outside that."""
+    """Which messages `actor` may open: the platform roles all, staff their organization's once it reached
+    the organization (not in moderation, not rejected by the moderator), curators the subtree's at every
+    stage, and those they worked on; nobody anything outside that. Whether the author is shown is another
+    question: pos.services.personal_data."""
     if actor.user_id is None:
         return false()
     if any(g.role in (Role.MODERATOR, Role.ANALYST) for g in actor.grants):
@@ -90,7 +92,8 @@ def visible_clause(session: Session, actor: Actor):
     conditions = []
     own = {g.organization_id for g in actor.grants if g.role in (Role.COORDINATOR, Role.EXECUTOR, Role.HEAD)}
     if own:
-        conditions.append(Message.organization_id.in_(list(own)))
+        conditions.append(and_(Message.organization_id.in_(list(own)),
+                               Message.stage.not_in([Stage.MODERATION.value, Stage.REJECTED.value])))
     for path in _org_paths(session, [g.organization_id for g in actor.grants if g.role == Role.CURATOR]):
         conditions.append(Message.organization_id.in_(select(Organization.id).where(Organization.path.startswith(path))))
     if any(g.role in (Role.EXECUTOR, Role.COORDINATOR, Role.HEAD) for g in actor.grants):
@@ -101,11 +104,6 @@ def visible_clause(session: Session, actor: Actor):
 def can_view(session: Session, actor: Actor, message_id: int) -> bool:
     return session.exec(select(Message.id).where(Message.id == message_id, visible_clause(session, actor))).first() \
         is not None
-
-
-def sees_personal_data(actor: Actor) -> bool:
-    """Analysts work with depersonalized data only: everyone else who may open a message sees its author."""
-    return any(g.role != Role.ANALYST for g in actor.grants)
 
 
 # --- the inbox of a role -------------------------------------------------------------
@@ -232,6 +230,23 @@ def deadline_state(message: Message, now: datetime, soon_limit: datetime) -> str
     return "ok"
 
 
+def role_filters(role: str, filters: Filters) -> Filters:
+    """The filters as this role's inbox takes them (a stage it does not offer is dropped)."""
+    return replace(filters, stage="") if filters.stage and filters.stage not in stage_choices(role) else filters
+
+
+def inbox_clause(session: Session, actor: Actor, role: str, org_id: int | None, filters: Filters, *,
+                 now: datetime, policy: DeadlinePolicy):
+    """The condition of the role's inbox under `filters` (also what its export holds)."""
+    if role not in INBOX_ROLES:
+        return false()
+    effective = filters
+    if not filters.stage and role in (Role.CURATOR, Role.ANALYST):
+        effective = replace(filters, stage=IN_WORK)
+    return and_(_filtered(session, _scope(session, actor, role, org_id), effective, now, policy),
+                visible_clause(session, actor))
+
+
 def inbox(session: Session, actor: Actor, role: str, org_id: int | None, filters: Filters, *, now: datetime,
           policy: DeadlinePolicy, after: str | None = None, before: str | None = None,
           page_size: int = PAGE_SIZE) -> Page:
@@ -242,13 +257,8 @@ def inbox(session: Session, actor: Actor, role: str, org_id: int | None, filters
     """
     if role not in INBOX_ROLES:
         return Page([], 0, False, None, None, filters, role)
-    if filters.stage and filters.stage not in stage_choices(role):
-        filters = replace(filters, stage="")
-    effective = filters
-    if not filters.stage and role in (Role.CURATOR, Role.ANALYST):
-        effective = replace(filters, stage=IN_WORK)
-    where = and_(_filtered(session, _scope(session, actor, role, org_id), effective, now, policy),
-                 visible_clause(session, actor))
+    filters = role_filters(role, filters)
+    where = inbox_clause(session, actor, role, org_id, filters, now=now, policy=policy)
     key = tuple_(_final_flag(), Message.stage_due_at, Message.id)
     query = select(Message).where(where)
     cursor = decode_cursor(before) if before else decode_cursor(after)

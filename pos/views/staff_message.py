@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask import abort, flash, g, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 from sqlmodel import select
 
@@ -12,7 +12,8 @@ from pos import workflow as wf
 from pos.auth import current_actor, staff_required
 from pos.forms.staff import FORMS, ActionForm, AnswerForm, ReminderForm
 from pos.models import Applicant, ApprovalStep, Attachment, HistoryEntry, Message, User
-from pos.services import choices, endings, files, inbox as inbox_service, messages, reminders
+from pos.services import choices, endings, files, inbox as inbox_service, messages, pd_audit, personal_data, \
+    reminders
 from pos.services.directory import regulation_of
 from pos.views.staff import bp, policy, targeted
 from pos.web import db, env, error_page, htmx_make_response
@@ -29,9 +30,18 @@ WITH_FILES = (Action.PREPARE_ANSWER, Action.SEND_FOR_APPROVAL, Action.AGREE)
 
 def _message_or_404(message_id: int) -> Message:
     message = db().get(Message, message_id)
-    if message is None or not inbox_service.can_view(db(), current_actor(), message_id):
+    if message is None or not _access(message).visible:
         abort(404)  # no telling outsiders which numbers exist
     return message
+
+
+def _access(message: Message) -> personal_data.Access:
+    """What the signed-in person may see of the message as it is now (asked once per version and request)."""
+    known = g.setdefault("message_access", {})
+    key = (message.id, message.version)
+    if key not in known:
+        known[key] = personal_data.access(db(), current_actor(), message.id)
+    return known[key]
 
 
 def _back() -> str | None:
@@ -161,7 +171,7 @@ def card_context(message: Message, *, posted: tuple[Action, ActionForm] | None =
     names = _names(staff_ids)
     applicant_users = set(session.exec(select(Applicant.user_id).where(Applicant.user_id.in_(
         [i for i in names])))) if names else set()
-    show_author = inbox_service.sees_personal_data(actor)
+    show_author = _access(message).identity
     author = session.get(Applicant, message.applicant_id) if message.applicant_id and show_author else None
     attachments = list(session.exec(select(Attachment).where(Attachment.message_id == message.id)
                                     .order_by(Attachment.id)))
@@ -200,11 +210,19 @@ def _render(message: Message, status: int = 200, **kwargs):
     return _page(card_context(message, **kwargs), status)
 
 
+def _audit_card(context: dict) -> None:
+    """A card that shows who wrote the message is a look at personal data: recorded (after the response)."""
+    if context["author"] is not None:
+        message = context["message"]
+        pd_audit.note(current_user.id, "page", applicant_id=message.applicant_id, message_id=message.id)
+
+
 def _page(context: dict, status: int = 200):
+    if targeted("actions"):  # the buttons and the form only: no author in them
+        return render_template("staff/_actions.html", **context), status
+    _audit_card(context)
     if targeted("card"):
         return render_template("staff/_card.html", **context), status
-    if targeted("actions"):
-        return render_template("staff/_actions.html", **context), status
     return render_template("staff/message.html", **context), status
 
 
@@ -236,6 +254,7 @@ def action_form(message_id: int, action: str):
     context["conflict"] = (f"Действие «{_offer_label(action)}» сейчас вам недоступно: сообщение уже "
                            f"на другом этапе или у другого сотрудника. Карточка обновлена.")
     if targeted("actions"):  # the whole card is stale, not just its actions
+        _audit_card(context)
         return htmx_make_response(render_template("staff/_card.html", **context), 409, retarget="#card",
                                   reswap="outerHTML")
     return _page(context, 409)
@@ -331,12 +350,16 @@ def attachment(attachment_id: int):
     row = db().get(Attachment, attachment_id)
     if row is None:
         abort(404)
-    _message_or_404(row.message_id)
-    if not inbox_service.sees_personal_data(current_actor()):
+    message = _message_or_404(row.message_id)
+    # A file may name the applicant (a scan, a letter, its very name): the files go with the identity.
+    if not _access(message).identity:
         abort(403)
     path = files.path_of(env().upload_dir, row.storage_key)
     if not path.exists():
         abort(404)
+    if message.applicant_id:
+        pd_audit.note(current_user.id, "attachment", applicant_id=message.applicant_id, message_id=message.id,
+                      attachment_id=row.id, detail=f"{'заявителя' if row.kind == 'applicant' else 'к ответу'}")
     response = send_file(path, mimetype=row.content_type, as_attachment=True,
                          download_name=files.download_name(row.filename, row.content_type), max_age=0)
     response.headers["Cache-Control"] = "private, no-store"
