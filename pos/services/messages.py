@@ -20,6 +20,10 @@ from pos.services.directory import DbDirectory, actor_for, load_policy
 class Conflict(Exception):
     """Someone else changed the message first; nothing of this action was saved."""
 
+    def __init__(self, text: str, change: str | None = None):
+        super().__init__(text)
+        self.change = change  # the change that came first, in words (pos.services.messages.last_change)
+
 
 @dataclass(frozen=True)
 class Env:
@@ -124,17 +128,24 @@ RECOMPUTED = "deadlines_recomputed"  # the history action of pos.services.deadli
 _CHANGES_PAST = {**{str(a): past for a, past in wf.ACTION_PAST.items()}, RECOMPUTED: "Сроки пересчитаны"}
 
 
-def _conflict_text(session: Session, env: Env, message: Message) -> str:
+def last_change(session: Session, env: Env, message: Message) -> str | None:
+    """The latest change of the message in words: «what» — who, when (None: no change recorded)."""
     last = session.exec(select(HistoryEntry).where(HistoryEntry.message_id == message.id,
                                                    HistoryEntry.action.in_(list(_CHANGES_PAST)))
                         .order_by(HistoryEntry.id.desc())).first()
     if last is None:
-        return "Сообщение изменено другим пользователем. Карточка обновлена."
+        return None
     who = session.get(User, last.actor_id).full_name if last.actor_id else "Система"
-    what = _CHANGES_PAST[last.action]
     at = last.at.astimezone(ZoneInfo(env.timezone))
     # Who, what, when, without a gendered verb: «выполнил(а)» reads as a form to fill in.
-    return (f"Пока вы работали с карточкой, сообщение изменилось: «{what}» — {who}, {at:%d.%m.%Y %H:%M}. "
+    return f"«{_CHANGES_PAST[last.action]}» — {who}, {at:%d.%m.%Y %H:%M}"
+
+
+def _conflict_text(session: Session, env: Env, message: Message) -> str:
+    change = last_change(session, env, message)
+    if change is None:
+        return "Сообщение изменено другим пользователем. Карточка обновлена."
+    return (f"Пока вы работали с карточкой, сообщение изменилось: {change}. "
             f"Ваше действие не выполнено; карточка обновлена, введённый текст сохранён в форме.")
 
 
@@ -151,7 +162,7 @@ def act(session: Session, env: Env, user: User | None, message_id: int, action: 
     if message is None:
         raise LookupError("Сообщение не найдено.")
     if expected_version is not None and str(expected_version) != str(message.version):
-        raise Conflict(_conflict_text(session, env, message))
+        raise Conflict(_conflict_text(session, env, message), last_change(session, env, message))
     ctx = directory(session, env)
     actor = actor_for(session, user) if user is not None else wf.SYSTEM
     steps = steps_of(session, message.id)
@@ -182,7 +193,7 @@ def act(session: Session, env: Env, user: User | None, message_id: int, action: 
         session.rollback()
         fresh = session.get(Message, message_id)
         session.refresh(fresh)
-        raise Conflict(_conflict_text(session, env, fresh)) from None
+        raise Conflict(_conflict_text(session, env, fresh), last_change(session, env, fresh)) from None
     except Exception:
         session.rollback()
         raise

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from urllib.parse import urlencode
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -11,7 +12,7 @@ from pos import clock
 from pos.auth import current_actor, current_role, staff_required
 from pos.forms.staff import FilterForm
 from pos.models import Notification
-from pos.services import choices, inbox as inbox_service
+from pos.services import choices, exports, inbox as inbox_service, inbox_export as inbox_export_service, pd_audit
 from pos.services.directory import load_policy
 from pos.web import db, htmx, htmx_fragment_request, register_nav
 from pos.wording import person_label
@@ -117,9 +118,14 @@ def inbox():
     filters = _filters(form)
     page = inbox_service.inbox(db(), current_actor(), role_name, org_id, filters, now=clock.now(), policy=policy(),
                                after=request.args.get("after"), before=request.args.get("before"))
+    from pos.views.staff_bulk import bulk_form
     context = dict(page=page, form=form, args=filter_args(form), role=role_name, org_id=org_id,
                    title=INBOX_TITLES.get(role_name, ROLE_LABELS.get(role_name, "")),
-                   stage_labels=STAGE_LABELS, back=request.full_path.rstrip("?"))
+                   stage_labels=STAGE_LABELS, back=_inbox_back(),
+                   bulk=bulk_form(role_name, org_id) if page.rows else None,
+                   picked_all=request.args.get("pick") == "all",
+                   here={**filter_args(form),
+                         **{k: request.args[k] for k in ("after", "before") if request.args.get(k)}})
     # A filter refused (an id or a date out of range) is shown on its field; the list ignores it.
     status = 400 if form.errors else 200
     if targeted("rows"):
@@ -127,6 +133,34 @@ def inbox():
     if targeted(SUBCATEGORY_FILTER):
         return render_template("staff/_subcategory.html", field_id=SUBCATEGORY_FILTER, sub=form.subcategory_id)
     return render_template("staff/inbox.html", **context), status
+
+
+@bp.get("/export.<any(csv, xlsx):fmt>")
+@staff_required
+def inbox_export(fmt: str):
+    """The inbox under its filters as a file; with the authors the person may see, which the audit records."""
+    role = current_role()
+    if role is None or role[0] not in inbox_service.INBOX_ROLES:
+        abort(403)
+    role_name, org_id = role
+    form = _filter_form(role_name, org_id)
+    filters = _filters(form)
+    result = inbox_export_service.export(db(), current_actor(), role_name, org_id, filters, now=clock.now(),
+                                         policy=policy(), local=local_datetime)
+    name = f"входящие-{clock.now():%Y-%m-%d}"
+    if result.applicant_ids:
+        pd_audit.note(current_user.id, "export", applicant_ids=result.applicant_ids,
+                      detail=f"Входящие ({ROLE_LABELS.get(role_name, role_name)}), {fmt.upper()}: "
+                             f"{len(result.rows)} сообщ., с данными заявителей — {len(result.applicant_ids)}")
+    if fmt == "xlsx":
+        return exports.xlsx_response(f"{name}.xlsx", [("Входящие", result.header, result.rows)])
+    return exports.csv_response(f"{name}.csv", result.header, result.rows)
+
+
+def _inbox_back() -> str:
+    """This view of the inbox, to come back to (without the bulk form's «select all» state)."""
+    query = [(k, v) for k, v in request.args.items(multi=True) if k != "pick"]
+    return request.path + (f"?{urlencode(query)}" if query else "")
 
 
 def filter_args(form: FilterForm) -> dict[str, str]:
