@@ -22,6 +22,7 @@ from typing import Iterable, Iterator
 from flask import Flask, current_app, g
 from sqlalchemy import and_, insert, or_, true
 from sqlmodel import Session, select
+from werkzeug.wsgi import ClosingIterator
 
 from pos import clock
 from pos.models import Applicant, Message, PdAccess, User
@@ -59,7 +60,11 @@ def init_app(app: Flask) -> None:
         rows = g.pop("pd_access", None)
         if rows:
             engine = current_app.extensions["pos.engine"]
-            response.call_on_close(lambda: write(engine, rows))
+            if response.direct_passthrough:
+                # A file (send_file) goes to the server as it is, past the response's own close callbacks.
+                response.response = ClosingIterator(response.response, lambda: write(engine, rows))
+            else:
+                response.call_on_close(lambda: write(engine, rows))
         return response
 
 
@@ -141,16 +146,18 @@ CSV_HEADER = ["Запись", "Когда (UTC)", "Сотрудник", "Что"
               "Заявители выгрузки", "Подробности"]
 
 
-def csv_rows(session: Session, f: Filters, policy) -> Iterator[list]:
-    """Every record under the filters, newest first, a batch at a time."""
-    before = None
-    while True:
-        batch = page(session, f, policy, before=before, page_size=500)
-        for row in batch.rows:
-            r = row.record
-            yield [r.id, r.at.isoformat(sep=" ", timespec="seconds"), row.user, KIND_LABELS.get(r.kind, r.kind),
-                   r.applicant_id or "", row.message_number, r.attachment_id or "", r.applicant_ids.strip(","),
-                   r.detail]
-        if batch.next_before is None:
-            return
-        before = batch.next_before
+def csv_rows(engine, f: Filters, policy) -> Iterator[list]:
+    """Every record under the filters, newest first, a batch at a time, in a session of its own that lives
+    as long as the download (a streamed response outlives the request's session)."""
+    with Session(engine) as session:
+        before = None
+        while True:
+            batch = page(session, f, policy, before=before, page_size=500)
+            lines = [[r.id, r.at.isoformat(sep=" ", timespec="seconds"), row.user, KIND_LABELS.get(r.kind, r.kind),
+                      r.applicant_id or "", row.message_number, r.attachment_id or "", r.applicant_ids.strip(","),
+                      r.detail] for row in batch.rows for r in (row.record,)]
+            session.rollback()  # no transaction held while the client reads (SQLite's BEGIN IMMEDIATE blocks writers)
+            yield from lines
+            if batch.next_before is None:
+                return
+            before = batch.next_before
