@@ -16,8 +16,8 @@ class BulkForm(FlaskForm):
 
     action = SelectField("Действие", validate_choice=False)  # the pressed button's value
     all_on_page = BooleanField("Выбрать все на странице")
-    organization_id = IdSelectField("Организация для выбранных")
-    executor_id = IdSelectField("Исполнитель для выбранных")
+    to_organization_id = IdSelectField("Организация для выбранных")
+    to_executor_id = IdSelectField("Исполнитель для выбранных")
 
 
 def picks(values: list[str]) -> list[tuple[int, int]]:

@@ -26,9 +26,9 @@ def bulk_form(role: str, org_id: int | None) -> BulkForm | None:
     form = BulkForm(formdata=None) if request.method == "GET" else BulkForm()
     form.action.choices = [(a.value, wf.ACTION_LABELS[a]) for a in offered]
     if Action.CHANGE_ORGANIZATION in offered:
-        form.organization_id.choices = [("", "— выберите —")] + choices.org_labels(choices.organizations(db()))
+        form.to_organization_id.choices = [("", "— выберите —")] + choices.org_labels(choices.organizations(db()))
     if Action.ASSIGN_EXECUTOR in offered:
-        form.executor_id.choices = [("", "— выберите —")] + [
+        form.to_executor_id.choices = [("", "— выберите —")] + [
             (u.id, person_label(u.full_name, u.position)) for u in choices.executors(db(), org_id)]
     return form
 
@@ -57,15 +57,15 @@ def bulk():
         return redirect(back, 303)
     action_params = {}
     if action == Action.CHANGE_ORGANIZATION:
-        if form.organization_id.errors or not form.organization_id.data:
+        if form.to_organization_id.errors or not form.to_organization_id.data:
             flash("Выберите организацию для выбранных сообщений.", "error")
             return redirect(back, 303)
-        action_params["organization_id"] = form.organization_id.data
+        action_params["organization_id"] = form.to_organization_id.data
     if action == Action.ASSIGN_EXECUTOR:
-        if form.executor_id.errors or not form.executor_id.data:
+        if form.to_executor_id.errors or not form.to_executor_id.data:
             flash("Выберите исполнителя для выбранных сообщений.", "error")
             return redirect(back, 303)
-        action_params["executor_id"] = form.executor_id.data
+        action_params["executor_id"] = form.to_executor_id.data
     items = bulk_service.apply(db(), env(), current_user, action, picked, action_params)
     web_session[RESULT_KEY] = {"action": action.value, "back": back, "items": [i.as_dict() for i in items]}
     return redirect(url_for("staff.bulk_result"), 303)
