@@ -228,3 +228,21 @@ def test_the_administrator_filters_pages_and_downloads_the_audit(staff_app):
         c = staff_app.client(login)
         assert c.get("/staff/admin/access").status_code == 403
         assert c.get("/staff/admin/access.csv").status_code == 403
+
+
+def test_records_that_cannot_be_written_are_retried_once_then_logged_in_full(caplog):
+    from pos.services import pd_audit
+
+    class Down:
+        attempts = 0
+
+        def begin(self):
+            Down.attempts += 1
+            raise ConnectionError("database is gone")
+    rows = [dict(at=clock.now(), user_id=5, kind="page", applicant_id=7, message_id=9, attachment_id=None,
+                 applicant_ids="", detail="")]
+    with caplog.at_level("ERROR", logger="pos.pd_access"):
+        pd_audit.write(Down(), rows)
+    assert Down.attempts == 2
+    [logged] = [r for r in caplog.records if r.name == "pos.pd_access"]
+    assert '"user_id": 5' in logged.getMessage() and '"applicant_id": 7' in logged.getMessage()
