@@ -5,6 +5,7 @@ Revises: 0610
 Create Date: 2026-12-01 23:10:00
 """
 import sqlalchemy as sa
+import sqlmodel
 from alembic import op
 
 
@@ -20,7 +21,7 @@ def upgrade() -> None:
     op.create_table(
         'pd_access',
         sa.Column('id', sa.Integer(), nullable=False),
-        sa.Column('at', sa.DateTime(), nullable=False),
+        sa.Column('at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
         sa.Column('user_id', sa.Integer(), nullable=False),
         sa.Column('kind', sa.String(length=16), nullable=False),
         sa.Column('applicant_id', sa.Integer(), nullable=True),
