@@ -355,7 +355,9 @@ def _pages(site: StaffApp, app) -> list[tuple[str, object, str]]:
         pages += [(login, client, "/staff/"), (login, client, "/staff/notifications")]
         pages += [(login, client, f"/staff/messages/{mid}") for mid in {*by_stage.values(), any_message}]
     admin = sign_in(app, "admin")
-    pages.append(("admin", admin, "/staff/outbox"))
+    pages += [("admin", admin, "/staff/outbox"), ("admin", admin, "/staff/admin/access")]
+    moderator = sign_in(app, "moderator")
+    pages.append(("moderator", moderator, "/staff/?pick=all"))
     citizen = sign_in(app, "citizen")
     pages += [("citizen", citizen, path) for path in
               ("/my/messages", "/my/messages/new", f"/my/messages/{citizen_message}", "/my/notifications")]
