@@ -9,7 +9,8 @@ from datetime import date, datetime, time, timedelta
 from typing import Iterable
 
 from markupsafe import Markup
-from sqlalchemy import and_, false, func, literal, or_, tuple_
+from sqlalchemy import and_, false, func, literal, or_, tuple_, union_all
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
 from pos import params
@@ -289,7 +290,8 @@ def inbox(session: Session, actor: Actor, role: str, org_id: int | None, filters
         messages, ranks, has_prev, has_next = _ranked(session, where, search.rank(dialect, filters.q),
                                                       after, before, page_size)
     else:
-        messages, has_prev, has_next = _in_order(session, where, after, before, page_size)
+        messages, has_prev, has_next = _in_order(session, where, _possible_stages(role, effective), after, before,
+                                                 page_size)
         ranks = None
     counted = session.exec(select(func.count()).select_from(
         select(Message.id).where(where).limit(COUNT_LIMIT + 1).subquery())).one()
@@ -304,16 +306,39 @@ def inbox(session: Session, actor: Actor, role: str, org_id: int | None, filters
                 filters=filters, role=role, stage_choices=stage_choices(role))
 
 
-def _in_order(session: Session, where, after: str | None, before: str | None, page_size: int):
-    """A page in the inbox's order: the halves one after the other, each a seek on (stage deadline, id)."""
+def _possible_stages(role: str, f: Filters) -> set[str]:
+    """The stages a role's inbox with these filters can show: the halves of the order it needs."""
+    every = {s.value for s in Stage}
+    match role:
+        case Role.MODERATOR:
+            stages = {Stage.MODERATION.value}
+        case Role.COORDINATOR:
+            stages = {Stage.COORDINATION.value}
+        case Role.EXECUTOR:
+            stages = {Stage.EXECUTION.value}
+        case Role.HEAD:
+            stages = {Stage.AGREEMENT.value, Stage.APPROVAL.value}
+        case _:
+            stages = every
+    if f.stage == IN_WORK:
+        stages &= set(HALVES[0][1])
+    elif f.stage and f.stage != ALL:
+        stages &= {f.stage}
+    if f.deadline in ("overdue", "soon"):
+        stages &= {s.value for s in ACTIVE_STAGES}
+    return stages
+
+
+def _in_order(session: Session, where, stages: set[str], after: str | None, before: str | None,
+              page_size: int):
+    """A page in the inbox's order: each half it needs a seek on (stage deadline, id), one statement."""
     cursor = decode_cursor(before) if before else decode_cursor(after)
     backwards = bool(before and cursor)
-    halves = list(reversed(HALVES)) if backwards else list(HALVES)
-    messages: list[Message] = []
-    for final, stages in halves:
-        if cursor and (final > cursor[0] if backwards else final < cursor[0]):
-            continue  # the cursor is past this half
-        query = select(Message).where(where, Message.stage.in_(stages))
+    branches = []
+    for final, half in HALVES:
+        if not stages & set(half) or (cursor and (final > cursor[0] if backwards else final < cursor[0])):
+            continue  # nothing of this half can be here, or the cursor is past it
+        query = select(Message, literal(final).label("half")).where(where, Message.stage.in_(half))
         if cursor and final == cursor[0]:
             key = tuple_(Message.stage_due_at, Message.id)
             bound = tuple_(literal(cursor[1], Message.stage_due_at.type), literal(cursor[2]))
@@ -322,9 +347,18 @@ def _in_order(session: Session, where, after: str | None, before: str | None, pa
             query = query.order_by(Message.stage_due_at.desc(), Message.id.desc())
         else:
             query = query.order_by(Message.stage_due_at, Message.id)
-        messages += session.exec(query.limit(page_size + 1 - len(messages))).all()
-        if len(messages) > page_size:
-            break
+        branches.append(query.limit(page_size + 1))
+    if not branches:
+        messages = []
+    elif len(branches) == 1:
+        messages = [m for m, _ in session.exec(branches[0])]
+    else:
+        # Both halves, each limited, in one statement (SQLite takes a limited member only as a subquery).
+        both = union_all(*[select(b.subquery()) for b in branches]).subquery("page")
+        page = aliased(Message, both)
+        order = (both.c.half.desc(), both.c.stage_due_at.desc(), both.c.id.desc()) if backwards \
+            else (both.c.half, both.c.stage_due_at, both.c.id)
+        messages = list(session.exec(select(page).order_by(*order).limit(page_size + 1)))
     more = len(messages) > page_size
     messages = messages[:page_size]
     if backwards:
@@ -353,19 +387,23 @@ def _ranked(session: Session, where, found_rank, after: str | None, before: str 
 
 
 def _rows(session: Session, messages: list[Message], now: datetime, soon: datetime, q: str) -> list[Row]:
-    """The page's rows with the names they show: one statement per kind of name, not one per row."""
+    """The page's rows with the names they show: one statement for every name of the page, not one per row."""
     from pos.models import Category
 
-    def names(columns, ids) -> dict:
-        ids = {i for i in ids if i is not None}
-        return dict(session.exec(select(*columns).where(columns[0].in_(ids))).all()) if ids else {}
+    def wanted(ids) -> list[int]:
+        return sorted({i for i in ids if i is not None})
 
-    categories = names((Category.id, Category.name), (m.category_id for m in messages))
-    organizations = {i: short or name for i, short, name in session.exec(
-        select(Organization.id, Organization.short_name, Organization.name)
-        .where(Organization.id.in_({m.organization_id for m in messages if m.organization_id}))).all()} \
-        if any(m.organization_id for m in messages) else {}
-    people = names((User.id, User.full_name), (m.assignee_id for m in messages))
+    found = session.exec(union_all(
+        select(literal("c"), Category.id, Category.name, literal(""))
+        .where(Category.id.in_(wanted(m.category_id for m in messages))),
+        select(literal("o"), Organization.id, Organization.name, Organization.short_name)
+        .where(Organization.id.in_(wanted(m.organization_id for m in messages))),
+        select(literal("u"), User.id, User.full_name, literal(""))
+        .where(User.id.in_(wanted(m.assignee_id for m in messages))))).all() if messages else []
+    by_kind: dict[str, dict[int, str]] = {"c": {}, "o": {}, "u": {}}
+    for kind, pk, name, short in found:
+        by_kind[kind][pk] = short or name
+    categories, organizations, people = by_kind["c"], by_kind["o"], by_kind["u"]
     return [Row(message=m, category=categories.get(m.category_id, ""),
                 organization=organizations.get(m.organization_id, ""),
                 waits_for=waits_for(m, lambda uid: people.get(uid, "")),

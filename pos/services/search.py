@@ -15,7 +15,7 @@ import re
 from functools import lru_cache
 
 from markupsafe import Markup, escape
-from sqlalchemy import Float, column, func, literal, literal_column, or_, select, table, text as sql_text
+from sqlalchemy import Float, cast, column, func, literal, literal_column, or_, select, table, text as sql_text
 from sqlalchemy.sql.elements import ColumnElement
 
 from pos.models import Message
@@ -58,6 +58,25 @@ def query_lemmas(q: str) -> list[str]:
     return seen
 
 
+@lru_cache(maxsize=20_000)
+def forms(token: str) -> tuple[str, ...]:
+    """Every form of a query word's lexemes («батарея»: батареи, батарей, …). PostgreSQL's Snowball stemmer
+    gives some forms of one word different stems («батар», «батаре»); asking for each form finds them all."""
+    if not _CYRILLIC.search(token):
+        return (token,)
+    from pos.services.lemmas import analyzer
+    found = {token}
+    for parsed in analyzer().parse(token)[:3]:
+        found.update(f.word for f in parsed.lexeme)
+    return tuple(sorted(found))
+
+
+def _pg_query(q: str) -> str:
+    """The tsquery text: every word (in any of its forms) must be there. Only our tokens reach it, so the
+    search box's quotes, `|`, `!` or `:*` are never tsquery syntax."""
+    return " & ".join("(" + " | ".join(forms(t)) + ")" for t in dict.fromkeys(tokens(q[:MAX_QUERY])))
+
+
 def _fts5_query(q: str) -> str:
     # Each lemma a quoted string: FTS5's own syntax (AND, NEAR, *, -) never reaches it from the search box.
     return " ".join(f'"{w}"' for w in query_lemmas(q))
@@ -73,11 +92,11 @@ def match(dialect: str, q: str) -> ColumnElement | None:
     if not q:
         return None
     if dialect == "postgresql":
-        conditions = [PG_VECTOR.op("@@")(func.websearch_to_tsquery("russian", q))]
+        conditions = [PG_VECTOR.op("@@")(func.to_tsquery("russian", _pg_query(q)))] if tokens(q) else []
         if len(q) >= SUBSTRING_MIN:
             conditions += [Message.number.ilike(f"%{_like(q)}%", escape="\\"),
                            Message.address.ilike(f"%{_like(q)}%", escape="\\")]
-        return or_(*conditions)
+        return or_(*conditions) if conditions else None
     conditions = []
     if query_lemmas(q):
         conditions.append(Message.id.in_(
@@ -91,7 +110,10 @@ def rank(dialect: str, q: str) -> ColumnElement:
     """Higher is better (FTS5's bm25 is lower-better: negated)."""
     q = _substring(q)
     if dialect == "postgresql":
-        return func.ts_rank(PG_VECTOR, func.websearch_to_tsquery("russian", q))
+        if not tokens(q):
+            return literal(0.0, Float)
+        # In double precision: the rank goes into the page's cursor and must come back equal.
+        return cast(func.ts_rank(PG_VECTOR, func.to_tsquery("russian", _pg_query(q))), Float(53))
     if not query_lemmas(q):
         return literal(0.0, Float)
     # bm25 of this message for the query (a message matched only by its number: 0).
