@@ -38,6 +38,8 @@ def test_a_number_and_a_part_of_the_address_find_their_message(world):
     assert _ids(_found(world, "a.curator", "curator", number, "A")) == [message.id]
     assert _ids(_found(world, "a.curator", "curator", number[-6:], "A")) == [message.id]  # its last digits
     assert _ids(_found(world, "a.curator", "curator", "Ленина", "A")) == [message.id]
+    assert _ids(_found(world, "a.curator", "curator", "Ленина, 15", "A")) == [message.id]
+    assert _ids(_found(world, "a.curator", "curator", "Мира, 15", "A")) == []
 
 
 def test_a_word_outside_the_persons_scope_finds_nothing(world):

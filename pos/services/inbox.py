@@ -287,14 +287,14 @@ def inbox(session: Session, actor: Actor, role: str, org_id: int | None, filters
     if not _holds(actor, role, org_id):
         where = and_(where, visible_clause(session, actor))
     if found is not None:
-        messages, ranks, has_prev, has_next = _ranked(session, where, search.rank(dialect, filters.q),
-                                                      after, before, page_size)
+        messages, ranks, counted, has_prev, has_next = _ranked(session, where, search.rank(dialect, filters.q),
+                                                               after, before, page_size)
     else:
         messages, has_prev, has_next = _in_order(session, where, _possible_stages(role, effective), after, before,
                                                  page_size)
         ranks = None
-    counted = session.exec(select(func.count()).select_from(
-        select(Message.id).where(where).limit(COUNT_LIMIT + 1).subquery())).one()
+        counted = session.exec(select(func.count()).select_from(
+            select(Message.id).where(where).limit(COUNT_LIMIT + 1).subquery())).one()
     rows = _rows(session, messages, now, policy.due_soon_limit(now), filters.q)
 
     def cursor(i: int) -> str:
@@ -367,23 +367,37 @@ def _in_order(session: Session, where, stages: set[str], after: str | None, befo
 
 
 def _ranked(session: Session, where, found_rank, after: str | None, before: str | None, page_size: int):
-    """A page of search results, the best match first (then the newest)."""
+    """A page of search results, the best match first (then the newest), and how many matched (capped).
+
+    A common word is in a tenth of all messages, and ranking every match means reading every one of them
+    (seconds at 1,000,000). So the matches ranked are the newest COUNT_LIMIT + 1, found newest first through
+    the primary key (or the full-text index, for a rare word): the same set the count stops at, so the list
+    says «более 1000» exactly when a narrower search would rank others. One statement: the candidates, the
+    page of them by rank, and their count.
+    """
     cursor = decode_rank_cursor(before) if before else decode_rank_cursor(after)
     backwards = bool(before and cursor)
-    ranked = found_rank.label("found_rank")
-    query = select(Message, ranked).where(where)
+    candidates = select(Message.id).where(where).order_by(Message.id.desc()).limit(COUNT_LIMIT + 1) \
+        .cte("candidates")
+    total = select(func.count()).select_from(candidates).scalar_subquery()
+    query = select(Message, found_rank.label("found_rank"), total.label("total")) \
+        .where(Message.id.in_(select(candidates.c.id)))
     if cursor:
         bound = tuple_(literal(cursor[0]), literal(cursor[1]))
         key = tuple_(found_rank, Message.id)
         query = query.where(key > bound if backwards else key < bound)
     order = (found_rank, Message.id) if backwards else (found_rank.desc(), Message.id.desc())
     got = session.exec(query.order_by(*order).limit(page_size + 1)).all()
+    if got:
+        counted = got[0][2]
+    else:  # nothing on this page: the count is not in it (a cursor past the end, or nothing matched)
+        counted = session.exec(select(func.count()).select_from(candidates)).one() if cursor else 0
     more = len(got) > page_size
     got = got[:page_size]
     if backwards:
         got.reverse()
     has_prev = (bool(cursor) and not backwards) or (backwards and more)
-    return [m for m, _ in got], [float(r) for _, r in got], has_prev, more if not backwards else True
+    return [m for m, _, _ in got], [float(r) for _, r, _ in got], counted, has_prev, more if not backwards else True
 
 
 def _rows(session: Session, messages: list[Message], now: datetime, soon: datetime, q: str) -> list[Row]:

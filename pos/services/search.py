@@ -23,6 +23,7 @@ from pos.models import Message
 MAX_QUERY = 200
 # Below this many characters a substring (number, address) cannot use a trigram index: words only.
 SUBSTRING_MIN = 3
+_DIGIT = re.compile(r"[0-9]")
 SNIPPET = 160
 _TOKEN = re.compile(r"[0-9a-zа-яё]+")
 _CYRILLIC = re.compile(r"[а-яё]")
@@ -93,7 +94,7 @@ def match(dialect: str, q: str) -> ColumnElement | None:
         return None
     if dialect == "postgresql":
         conditions = [PG_VECTOR.op("@@")(func.to_tsquery("russian", _pg_query(q)))] if tokens(q) else []
-        if len(q) >= SUBSTRING_MIN:
+        if _substrings(q):
             conditions += [Message.number.ilike(f"%{_like(q)}%", escape="\\"),
                            Message.address.ilike(f"%{_like(q)}%", escape="\\")]
         return or_(*conditions) if conditions else None
@@ -101,7 +102,7 @@ def match(dialect: str, q: str) -> ColumnElement | None:
     if query_lemmas(q):
         conditions.append(Message.id.in_(
             sql_text("SELECT rowid FROM message_search WHERE message_search MATCH :fts").bindparams(fts=_fts5_query(q))))
-    if len(q) >= SUBSTRING_MIN:  # a partial number («000123»): SQLite's LIKE folds ASCII, which numbers are
+    if _substrings(q):  # a partial number («000123»): SQLite's LIKE folds ASCII, which numbers are
         conditions.append(Message.number.like(f"%{_like(q)}%", escape="\\"))
     return or_(*conditions) if conditions else None
 
@@ -121,6 +122,13 @@ def rank(dialect: str, q: str) -> ColumnElement:
         sql_text("message_search MATCH :fts_rank").bindparams(fts_rank=_fts5_query(q)),
         fts.c.rowid == Message.id).scalar_subquery()
     return func.coalesce(best, 0.0)
+
+
+def _substrings(q: str) -> bool:
+    """Look for q inside numbers and addresses too: it has a digit («000123», «Ленина 15»). Words alone are
+    found by the full-text index, addresses' words included; a substring test on every candidate row would
+    cost more than the word match itself."""
+    return len(q) >= SUBSTRING_MIN and _DIGIT.search(q) is not None
 
 
 def _like(value: str) -> str:
