@@ -31,7 +31,7 @@ def upgrade() -> None:
     # The single-column indexes on the organization and the stage are prefixes of the new ones.
     op.create_index('ix_message_inbox', 'message', ['organization_id', 'stage', 'stage_due_at', 'id'])
     op.create_index('ix_message_queue', 'message', ['stage', 'stage_due_at', 'id'])
-    op.create_index('ix_message_open', 'message', ['stage_due_at', 'id', 'organization_id', 'category_id'],
+    op.create_index('ix_message_open', 'message', ['stage_due_at', 'id', 'organization_id', 'category_id', 'stage'],
                     postgresql_where=sa.text(OPEN), sqlite_where=sa.text(OPEN))
     op.create_index('ix_message_done', 'message', ['stage_due_at', 'id', 'organization_id'],
                     postgresql_where=sa.text(DONE), sqlite_where=sa.text(DONE))

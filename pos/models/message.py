@@ -77,7 +77,7 @@ class Message(SQLModel, table=True):
                             postgresql_where=text(_ACTIVE), sqlite_where=text(_ACTIVE)),
                       Index("ix_message_inbox", "organization_id", "stage", "stage_due_at", "id"),
                       Index("ix_message_queue", "stage", "stage_due_at", "id"),
-                      Index("ix_message_open", "stage_due_at", "id", "organization_id", "category_id",
+                      Index("ix_message_open", "stage_due_at", "id", "organization_id", "category_id", "stage",
                             postgresql_where=text(_OPEN), sqlite_where=text(_OPEN)),
                       Index("ix_message_done", "stage_due_at", "id", "organization_id",
                             postgresql_where=text(_DONE), sqlite_where=text(_DONE)))
