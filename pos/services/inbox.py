@@ -330,6 +330,8 @@ def _stage_is(stages: Iterable[str]):
     stages = sorted(stages)
     if not stages:
         return false()
+    if len(stages) == len(Stage):
+        return literal(True)
     return Message.stage == stages[0] if len(stages) == 1 else Message.stage.in_(stages)
 
 
