@@ -10,6 +10,10 @@ _ACTIVE = "stage IN ('moderation', 'coordination', 'execution', 'agreement', 'ap
 # The inbox's two halves: in work (active and postponed) first, then the finished (migration 0700).
 _OPEN = "stage IN ('moderation', 'coordination', 'execution', 'agreement', 'approval', 'postponed')"
 _DONE = "stage IN ('rejected', 'answered')"
+# What the sweep's last UPDATE settles: a finished (or postponed) message still marked due soon or overdue.
+# Normally empty, so the beat reads nothing (0700; the sweep index holds active messages only).
+_UNSETTLED = ("deadline_state IN ('due_soon', 'overdue') AND "
+              "stage NOT IN ('moderation', 'coordination', 'execution', 'agreement', 'approval')")
 
 
 class Message(SQLModel, table=True):
@@ -58,7 +62,7 @@ class Message(SQLModel, table=True):
     stage_entered_at: datetime
     stage_due_at: datetime = Field(index=True)
     # Deadline state kept by the sweep: ok | due_soon | overdue (reminders fire on change).
-    deadline_state: str = Field(default="ok", max_length=16, index=True)
+    deadline_state: str = Field(default="ok", max_length=16)  # indexed with the stage: ix_message_sweep, _unsettled
     # When the last approved answer was published, an «отложено» one included (it is the answer given; a
     # return to execution keeps it until the next answer). Whether it was on time is in the APPROVE history entry.
     answered_at: Optional[datetime] = None
@@ -80,7 +84,9 @@ class Message(SQLModel, table=True):
                       Index("ix_message_open", "stage_due_at", "id", "organization_id", "category_id", "stage",
                             postgresql_where=text(_OPEN), sqlite_where=text(_OPEN)),
                       Index("ix_message_done", "stage_due_at", "id", "organization_id",
-                            postgresql_where=text(_DONE), sqlite_where=text(_DONE)))
+                            postgresql_where=text(_DONE), sqlite_where=text(_DONE)),
+                      Index("ix_message_unsettled", "deadline_state", "id",
+                            postgresql_where=text(_UNSETTLED), sqlite_where=text(_UNSETTLED)))
 
 
 class ApprovalStep(SQLModel, table=True):
