@@ -28,6 +28,9 @@ _o = OutboxEvent.__table__
 # Inlined, not bound: the partial index ix_message_sweep is only used for the literal list.
 _ACTIVE = _m.c.stage.in_(bindparam("active_stages", [str(s) for s in ACTIVE_STAGES], expanding=True,
                                    literal_execute=True))
+# Literal too, so the «settled» UPDATE matches the partial index of exactly those rows (ix_message_unsettled).
+_UNSETTLED = _m.c.deadline_state.in_(bindparam("unsettled_states", ["due_soon", "overdue"], expanding=True,
+                                               literal_execute=True))
 _RETURNING = (_m.c.id, _m.c.stage, _m.c.assignee_id, _m.c.organization_id, _m.c.stage_due_at)
 
 
@@ -80,7 +83,7 @@ def sweep(session: Session, now: datetime, policy: DeadlinePolicy) -> dict[str, 
                                       (_m.c.deadline_state == "due_soon") & (_m.c.stage_due_at >= limit)))
         .values(deadline_state=case((_m.c.stage_due_at < limit, "due_soon"), else_="ok"))).rowcount
     settled = session.execute(
-        update(_m).where(_m.c.deadline_state.in_(("due_soon", "overdue")), ~_ACTIVE)
+        update(_m).where(_UNSETTLED, ~_ACTIVE)
         .values(deadline_state="ok")).rowcount
     events = []
     for row in overdue:

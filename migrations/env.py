@@ -5,6 +5,7 @@ from sqlmodel import SQLModel
 
 import pos.models  # noqa: F401  (registers every table)
 from pos.db import make_engine
+from pos.migrate import include_object
 
 config = context.config
 target_metadata = SQLModel.metadata
@@ -28,7 +29,8 @@ def run_migrations_online() -> None:
             connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
         try:
             context.configure(connection=connection, target_metadata=target_metadata,
-                              render_as_batch=sqlite, compare_type=True)
+                              render_as_batch=sqlite, compare_type=True,
+                              include_object=include_object)
             with context.begin_transaction():
                 context.run_migrations()
                 if sqlite:

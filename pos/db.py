@@ -18,6 +18,11 @@ def normalize_url(url: str) -> str:
     return url
 
 
+def _lemmas(value: str | None) -> str:
+    from pos.services.search import lemmatized
+    return lemmatized(value or "")
+
+
 def make_engine(url: str) -> Engine:
     url = normalize_url(url)
     if url in _engines:
@@ -34,6 +39,8 @@ def make_engine(url: str) -> Engine:
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
+            # The FTS5 index of messages holds lemmas; its triggers (migration 0700) call this.
+            dbapi_conn.create_function("pos_lemmas", 1, _lemmas, deterministic=True)
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn):

@@ -17,7 +17,8 @@ from pos.db import make_engine
 
 def _differences(url: str) -> list:
     with make_engine(url).connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        context = MigrationContext.configure(conn, opts={"compare_type": True,
+                                                           "include_object": migrate.include_object})
         return compare_metadata(context, SQLModel.metadata)
 
 

@@ -7,6 +7,13 @@ from sqlmodel import Field, SQLModel
 
 _version_column = Column("version", Integer, nullable=False, default=1)
 _ACTIVE = "stage IN ('moderation', 'coordination', 'execution', 'agreement', 'approval')"
+# The inbox's two halves: in work (active and postponed) first, then the finished (migration 0700).
+_OPEN = "stage IN ('moderation', 'coordination', 'execution', 'agreement', 'approval', 'postponed')"
+_DONE = "stage IN ('rejected', 'answered')"
+# What the sweep's last UPDATE settles: a finished (or postponed) message still marked due soon or overdue.
+# Normally empty, so the beat reads nothing (0700; the sweep index holds active messages only).
+_UNSETTLED = ("deadline_state IN ('due_soon', 'overdue') AND "
+              "stage NOT IN ('moderation', 'coordination', 'execution', 'agreement', 'approval')")
 
 
 class Message(SQLModel, table=True):
@@ -27,10 +34,10 @@ class Message(SQLModel, table=True):
     category_id: Optional[int] = Field(default=None, foreign_key="category.id", index=True)
     subcategory_id: Optional[int] = Field(default=None, foreign_key="subcategory.id", index=True)
     # The organization the message is with now (routing may leave it empty until moderation).
-    organization_id: Optional[int] = Field(default=None, foreign_key="organization.id", index=True)
+    organization_id: Optional[int] = Field(default=None, foreign_key="organization.id")
     # Organization that passed it on (transfer or moderator's change), for «Вернуть».
     passed_from_id: Optional[int] = Field(default=None, foreign_key="organization.id")
-    stage: str = Field(max_length=16, index=True)
+    stage: str = Field(max_length=16)
     executor_id: Optional[int] = Field(default=None, foreign_key="user.id", index=True)
     # The person the message waits for now (executor, current head); derived by the workflow.
     assignee_id: Optional[int] = Field(default=None, foreign_key="user.id", index=True)
@@ -55,7 +62,7 @@ class Message(SQLModel, table=True):
     stage_entered_at: datetime
     stage_due_at: datetime = Field(index=True)
     # Deadline state kept by the sweep: ok | due_soon | overdue (reminders fire on change).
-    deadline_state: str = Field(default="ok", max_length=16, index=True)
+    deadline_state: str = Field(default="ok", max_length=16)  # indexed with the stage: ix_message_sweep, _unsettled
     # When the last approved answer was published, an «отложено» one included (it is the answer given; a
     # return to execution keeps it until the next answer). Whether it was on time is in the APPROVE history entry.
     answered_at: Optional[datetime] = None
@@ -65,9 +72,21 @@ class Message(SQLModel, table=True):
     version: int = Field(default=1, sa_column=_version_column)
 
     __mapper_args__ = {"version_id_col": _version_column}
-    # The deadline sweep: active messages by state and deadline (migration 0201).
+    # The deadline sweep: active messages by state and deadline (migration 0201). The inboxes (0700): each
+    # role's filter and the order (stage deadline, id) as one index, so a page is a seek and a short scan:
+    # an organization's stage (coordinator, head, curator's stage filter), a stage platform-wide (moderator,
+    # analyst), everything in work (curator, analyst; the organization and category are read from the index
+    # itself), and the finished ones after.
     __table_args__ = (Index("ix_message_sweep", "deadline_state", "stage_due_at",
-                            postgresql_where=text(_ACTIVE), sqlite_where=text(_ACTIVE)),)
+                            postgresql_where=text(_ACTIVE), sqlite_where=text(_ACTIVE)),
+                      Index("ix_message_inbox", "organization_id", "stage", "stage_due_at", "id"),
+                      Index("ix_message_queue", "stage", "stage_due_at", "id"),
+                      Index("ix_message_open", "stage_due_at", "id", "organization_id", "category_id", "stage",
+                            postgresql_where=text(_OPEN), sqlite_where=text(_OPEN)),
+                      Index("ix_message_done", "stage_due_at", "id", "organization_id",
+                            postgresql_where=text(_DONE), sqlite_where=text(_DONE)),
+                      Index("ix_message_unsettled", "deadline_state", "id",
+                            postgresql_where=text(_UNSETTLED), sqlite_where=text(_UNSETTLED)))
 
 
 class ApprovalStep(SQLModel, table=True):

@@ -3,16 +3,20 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Iterable
 
-from sqlalchemy import and_, case, false, func, literal, or_, tuple_
+from markupsafe import Markup
+from sqlalchemy import and_, false, func, literal, or_, tuple_, union_all
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
 from pos import params
 from pos.deadlines import DeadlinePolicy
 from pos.models import ApprovalStep, Message, Organization, User
+from pos.services import search
 from pos.workflow import ACTIVE_STAGES, FINAL_STAGES, Actor, Role, Stage
 
 PAGE_SIZE = 50
@@ -50,6 +54,7 @@ class Row:
     organization: str
     waits_for: str
     deadline_state: str  # ok | soon | overdue | ""
+    snippet: Markup | None = None  # with a search: the matched words marked
 
 
 @dataclass
@@ -66,11 +71,15 @@ class Page:
 
 # --- visibility ------------------------------------------------------------------
 
-def _org_paths(session: Session, org_ids: Iterable[int]) -> list[str]:
+def _subtree(session: Session, org_ids: Iterable[int]) -> list[int]:
+    """The organizations and everything under them, as ids: one statement, then a plain `IN` list the
+    message indexes can use (a path `LIKE` inside the message query cannot)."""
     ids = [i for i in set(org_ids) if i is not None]
     if not ids:
         return []
-    return list(session.exec(select(Organization.path).where(Organization.id.in_(ids))))
+    roots = select(Organization.path).where(Organization.id.in_(ids)).subquery()
+    return sorted(set(session.exec(select(Organization.id).join(
+        roots, Organization.path.startswith(roots.c.path)))))
 
 
 def _involved(actor: Actor):
@@ -94,8 +103,9 @@ def visible_clause(session: Session, actor: Actor):
     if own:
         conditions.append(and_(Message.organization_id.in_(list(own)),
                                Message.stage.not_in([Stage.MODERATION.value, Stage.REJECTED.value])))
-    for path in _org_paths(session, [g.organization_id for g in actor.grants if g.role == Role.CURATOR]):
-        conditions.append(Message.organization_id.in_(select(Organization.id).where(Organization.path.startswith(path))))
+    curated = _subtree(session, [g.organization_id for g in actor.grants if g.role == Role.CURATOR])
+    if curated:
+        conditions.append(Message.organization_id.in_(curated))
     if any(g.role in (Role.EXECUTOR, Role.COORDINATOR, Role.HEAD) for g in actor.grants):
         conditions.append(_involved(actor))
     return or_(*conditions) if conditions else false()
@@ -109,23 +119,20 @@ def can_view(session: Session, actor: Actor, message_id: int) -> bool:
 # --- the inbox of a role -------------------------------------------------------------
 
 def _scope(session: Session, actor: Actor, role: str, org_id: int | None):
-    """What waits for this person in this role."""
+    """What waits for this person in this role, but for the stages (`_possible_stages` says which)."""
     match role:
         case Role.MODERATOR:
-            return Message.stage == Stage.MODERATION
+            return literal(True)
         case Role.COORDINATOR:
-            return and_(Message.stage == Stage.COORDINATION, Message.organization_id == org_id)
+            return Message.organization_id == org_id
         case Role.EXECUTOR:
-            return and_(Message.stage == Stage.EXECUTION, Message.executor_id == actor.user_id)
+            return Message.executor_id == actor.user_id
         case Role.HEAD:
             # The assignee of agreement and approval is the head whose turn it is.
-            return and_(Message.stage.in_([Stage.AGREEMENT, Stage.APPROVAL]),
-                        Message.assignee_id == actor.user_id, Message.organization_id == org_id)
+            return and_(Message.assignee_id == actor.user_id, Message.organization_id == org_id)
         case Role.CURATOR:
-            paths = _org_paths(session, [org_id])
-            if not paths:
-                return false()
-            return Message.organization_id.in_(select(Organization.id).where(Organization.path.startswith(paths[0])))
+            subtree = _subtree(session, [org_id])
+            return Message.organization_id.in_(subtree) if subtree else false()
         case Role.ANALYST:
             return literal(True)
     return false()
@@ -140,47 +147,28 @@ def stage_choices(role: str) -> list[str]:
     return []
 
 
-def _final_flag():
-    return case((Message.stage.in_([s.value for s in FINAL_STAGES]), 1), else_=0)
-
-
 def _local_start(policy: DeadlinePolicy, day: date) -> datetime:
     return policy.to_utc(datetime.combine(day, time(0), policy.tz))
 
 
-def _search(q: str):
-    """The number, words of the text or of the problem's address (the analytics link a street here);
-    case-insensitive for Cyrillic on every database (no lower() reliance)."""
-    q = q.strip()[:200]
-    variants = {q, q.lower(), q.upper(), q.capitalize()}
-    text_match = or_(*[Message.text.contains(v, autoescape=True) for v in variants])
-    number_match = or_(*[Message.number.contains(v, autoescape=True) for v in variants])
-    address_match = or_(*[Message.address.contains(v, autoescape=True) for v in variants])
-    return or_(text_match, number_match, address_match)
-
-
-def _filtered(session: Session, base, f: Filters, now: datetime, policy: DeadlinePolicy):
+def _filtered(session: Session, base, f: Filters, now: datetime, policy: DeadlinePolicy, found=None):
+    """The filters but the stage (the role's and the filter's stages are one condition, `_stage_is`): the
+    planner reads one stage condition right, where three overlapping ones made it misjudge how many rows
+    pass and pick the wrong index."""
     conditions = [base]
-    if f.stage in ("", IN_WORK):
-        if f.stage == IN_WORK:
-            conditions.append(Message.stage.in_([*[s.value for s in ACTIVE_STAGES], Stage.POSTPONED]))
-    elif f.stage != ALL:
-        conditions.append(Message.stage == f.stage)
     if f.category_id:
         conditions.append(Message.category_id == f.category_id)
     if f.subcategory_id:
         conditions.append(Message.subcategory_id == f.subcategory_id)
     if f.organization_id:
-        paths = _org_paths(session, [f.organization_id])
-        conditions.append(Message.organization_id.in_(
-            select(Organization.id).where(Organization.path.startswith(paths[0]))) if paths else false())
+        subtree = _subtree(session, [f.organization_id])
+        conditions.append(Message.organization_id.in_(subtree) if subtree else false())
     if f.executor_id:
         conditions.append(Message.executor_id == f.executor_id)
-    active = Message.stage.in_([s.value for s in ACTIVE_STAGES])
-    if f.deadline == "overdue":
-        conditions += [active, Message.stage_due_at < now]
+    if f.deadline == "overdue":  # of active messages only: see _possible_stages
+        conditions.append(Message.stage_due_at < now)
     elif f.deadline == "soon":
-        conditions += [active, Message.stage_due_at >= now, Message.stage_due_at < policy.due_soon_limit(now)]
+        conditions += [Message.stage_due_at >= now, Message.stage_due_at < policy.due_soon_limit(now)]
     if f.repeated:
         conditions.append(Message.is_repeated.is_(True))
     if f.accelerated:
@@ -193,30 +181,65 @@ def _filtered(session: Session, base, f: Filters, now: datetime, policy: Deadlin
         conditions.append(Message.received_at >= _local_start(policy, f.date_from))
     if f.date_to:
         conditions.append(Message.received_at < _local_start(policy, f.date_to + timedelta(days=1)))
-    if f.q.strip():
-        conditions.append(_search(f.q))
+    if found is not None:
+        conditions.append(found)
     return and_(*conditions)
 
 
-def encode_cursor(message: Message) -> str:
-    final = 1 if message.stage in FINAL_STAGES else 0
-    raw = json.dumps([final, message.stage_due_at.isoformat(), message.id])
+# The inbox's order: in work first (active and postponed), the finished after; in each half by stage deadline,
+# then id. Each half is its own query, seeking in an index on (…, stage deadline, id) (migration 0700).
+HALVES = ((0, (*[s.value for s in ACTIVE_STAGES], Stage.POSTPONED.value)), (1, tuple(s.value for s in FINAL_STAGES)))
+
+
+def encode_cursor(message: Message, found_rank: float | None = None) -> str:
+    """Where a page ends: (half, stage deadline, id) in the inbox's order, ("r", rank, id) in a search's."""
+    if found_rank is not None:
+        raw = json.dumps(["r", found_rank, message.id])
+    else:
+        final = 1 if message.stage in FINAL_STAGES else 0
+        raw = json.dumps([final, message.stage_due_at.isoformat(), message.id])
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _decoded(value: str | None) -> list | None:
+    if not value or len(value) > 200:
+        return None
+    try:
+        raw = json.loads(base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)))
+    except (ValueError, TypeError, RecursionError):
+        return None
+    return raw if isinstance(raw, list) and len(raw) == 3 else None
 
 
 def decode_cursor(value: str | None) -> tuple[int, datetime, int] | None:
     """The page cursor, or None (the first page) for anything this module did not write: a cursor is a
     link's query string, so it may come back tampered (a naive moment, Infinity or 1e30 for the id)."""
-    if not value or len(value) > 200:
+    raw = _decoded(value)
+    if raw is None:
         return None
+    final, due, message_id = raw
     try:
-        final, due, message_id = json.loads(base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)))
         if final not in (0, 1) or not params.is_json_int(final) or not params.is_json_int(message_id) \
                 or not isinstance(due, str):
             return None
         due_at = params.parse_moment(due)  # aware and within the years messages have
         return final, due_at, params.parse_id(message_id)
-    except (ValueError, TypeError, RecursionError):
+    except (ValueError, TypeError):
+        return None
+
+
+def decode_rank_cursor(value: str | None) -> tuple[float, int] | None:
+    """A search page's cursor: (rank, id), or None for anything else (a finite rank, a bounded id)."""
+    raw = _decoded(value)
+    if raw is None or raw[0] != "r":
+        return None
+    _, found_rank, message_id = raw
+    try:
+        if isinstance(found_rank, bool) or not isinstance(found_rank, (int, float)) \
+                or not math.isfinite(found_rank) or abs(found_rank) > 1e6 or not params.is_json_int(message_id):
+            return None
+        return float(found_rank), params.parse_id(message_id)
+    except (ValueError, TypeError):
         return None
 
 
@@ -235,78 +258,210 @@ def role_filters(role: str, filters: Filters) -> Filters:
     return replace(filters, stage="") if filters.stage and filters.stage not in stage_choices(role) else filters
 
 
+def _effective(role: str, filters: Filters) -> Filters:
+    """A curator's or an analyst's inbox without a stage shows the messages in work."""
+    if not filters.stage and role in (Role.CURATOR, Role.ANALYST):
+        return replace(filters, stage=IN_WORK)
+    return filters
+
+
+def _where(session: Session, actor: Actor, role: str, org_id: int | None, effective: Filters, now: datetime,
+           policy: DeadlinePolicy, found):
+    where = _filtered(session, _scope(session, actor, role, org_id), effective, now, policy, found)
+    if not _holds(actor, role, org_id):
+        where = and_(where, visible_clause(session, actor))
+    return where
+
+
 def inbox_clause(session: Session, actor: Actor, role: str, org_id: int | None, filters: Filters, *,
                  now: datetime, policy: DeadlinePolicy):
     """The condition of the role's inbox under `filters` (also what its export holds)."""
-    if role not in INBOX_ROLES:
+    if role not in INBOX_ROLES or actor.user_id is None:
         return false()
-    effective = filters
-    if not filters.stage and role in (Role.CURATOR, Role.ANALYST):
-        effective = replace(filters, stage=IN_WORK)
-    return and_(_filtered(session, _scope(session, actor, role, org_id), effective, now, policy),
-                visible_clause(session, actor))
+    effective = _effective(role, filters)
+    found = search.match(session.get_bind().dialect.name, filters.q)
+    return and_(_where(session, actor, role, org_id, effective, now, policy, found),
+                _stage_is(_possible_stages(role, effective)))
+
+
+def _holds(actor: Actor, role: str, org_id: int | None) -> bool:
+    """The person holds this role here: then the role's scope is within what they may see."""
+    return any(g.role == role and (g.organization_id == org_id or role in (Role.MODERATOR, Role.ANALYST))
+               for g in actor.grants)
 
 
 def inbox(session: Session, actor: Actor, role: str, org_id: int | None, filters: Filters, *, now: datetime,
           policy: DeadlinePolicy, after: str | None = None, before: str | None = None,
           page_size: int = PAGE_SIZE) -> Page:
-    """One page of the role's inbox, the most urgent first (finished messages last).
+    """One page of the role's inbox, the most urgent first (finished messages last); with a search, the
+    best matches first.
 
-    Keyset pagination over (finished, stage deadline, id): each page costs the same
-    however deep it is; `after`/`before` are the cursors of the neighbouring pages.
+    Keyset pagination: each page costs the same however deep it is; `after`/`before` are the cursors of
+    the neighbouring pages. A page costs a fixed number of statements, whatever its size.
     """
-    if role not in INBOX_ROLES:
+    if role not in INBOX_ROLES or actor.user_id is None:
         return Page([], 0, False, None, None, filters, role)
     filters = role_filters(role, filters)
-    where = inbox_clause(session, actor, role, org_id, filters, now=now, policy=policy)
-    key = tuple_(_final_flag(), Message.stage_due_at, Message.id)
-    query = select(Message).where(where)
+    effective = _effective(role, filters)
+    dialect = session.get_bind().dialect.name
+    found = search.match(dialect, filters.q)
+    stages = _possible_stages(role, effective)
+    where = _where(session, actor, role, org_id, effective, now, policy, found)
+    if found is not None:
+        messages, ranks, counted, has_prev, has_next = _ranked(session, and_(where, _stage_is(stages)),
+                                                               search.rank(dialect, filters.q), after, before,
+                                                               page_size)
+    else:
+        messages, has_prev, has_next = _in_order(session, where, stages, after, before, page_size)
+        ranks = None
+        counted = session.exec(select(func.count()).select_from(
+            select(Message.id).where(where, _stage_is(stages)).limit(COUNT_LIMIT + 1).subquery())).one()
+    rows = _rows(session, messages, now, policy.due_soon_limit(now), filters.q)
+
+    def cursor(i: int) -> str:
+        return encode_cursor(messages[i], ranks[i] if ranks is not None else None)
+
+    return Page(rows=rows, total=min(counted, COUNT_LIMIT), total_capped=counted > COUNT_LIMIT,
+                next_cursor=cursor(-1) if messages and has_next else None,
+                prev_cursor=cursor(0) if messages and has_prev else None,
+                filters=filters, role=role, stage_choices=stage_choices(role))
+
+
+def _possible_stages(role: str, f: Filters) -> set[str]:
+    """The stages a role's inbox with these filters can show: the halves of the order it needs."""
+    every = {s.value for s in Stage}
+    match role:
+        case Role.MODERATOR:
+            stages = {Stage.MODERATION.value}
+        case Role.COORDINATOR:
+            stages = {Stage.COORDINATION.value}
+        case Role.EXECUTOR:
+            stages = {Stage.EXECUTION.value}
+        case Role.HEAD:
+            stages = {Stage.AGREEMENT.value, Stage.APPROVAL.value}
+        case _:
+            stages = every
+    if f.stage == IN_WORK:
+        stages &= set(HALVES[0][1])
+    elif f.stage and f.stage != ALL:
+        stages &= {f.stage}
+    if f.deadline in ("overdue", "soon"):
+        stages &= {s.value for s in ACTIVE_STAGES}
+    return stages
+
+
+def _stage_is(stages: Iterable[str]):
+    stages = sorted(stages)
+    if not stages:
+        return false()
+    if len(stages) == len(Stage):
+        return literal(True)
+    return Message.stage == stages[0] if len(stages) == 1 else Message.stage.in_(stages)
+
+
+def _in_order(session: Session, where, stages: set[str], after: str | None, before: str | None,
+              page_size: int):
+    """A page in the inbox's order: each half it needs a seek on (stage deadline, id), one statement."""
     cursor = decode_cursor(before) if before else decode_cursor(after)
     backwards = bool(before and cursor)
-    if cursor:
-        final, due, message_id = cursor
-        bound = tuple_(literal(final), literal(due, Message.stage_due_at.type), literal(message_id))
-        query = query.where(key < bound if backwards else key > bound)
-    if backwards:
-        query = query.order_by(_final_flag().desc(), Message.stage_due_at.desc(), Message.id.desc())
+    branches = []
+    for final, half in HALVES:
+        if not stages & set(half) or (cursor and (final > cursor[0] if backwards else final < cursor[0])):
+            continue  # nothing of this half can be here, or the cursor is past it
+        query = select(Message, literal(final).label("half")).where(where, _stage_is(stages & set(half)))
+        if cursor and final == cursor[0]:
+            key = tuple_(Message.stage_due_at, Message.id)
+            bound = tuple_(literal(cursor[1], Message.stage_due_at.type), literal(cursor[2]))
+            query = query.where(key < bound if backwards else key > bound)
+        if backwards:
+            query = query.order_by(Message.stage_due_at.desc(), Message.id.desc())
+        else:
+            query = query.order_by(Message.stage_due_at, Message.id)
+        branches.append(query.limit(page_size + 1))
+    if not branches:
+        messages = []
+    elif len(branches) == 1:
+        messages = [m for m, _ in session.exec(branches[0])]
     else:
-        query = query.order_by(_final_flag(), Message.stage_due_at, Message.id)
-    messages = list(session.exec(query.limit(page_size + 1)))
+        # Both halves, each limited, in one statement (SQLite takes a limited member only as a subquery).
+        both = union_all(*[select(b.subquery()) for b in branches]).subquery("page")
+        page = aliased(Message, both)
+        order = (both.c.half.desc(), both.c.stage_due_at.desc(), both.c.id.desc()) if backwards \
+            else (both.c.half, both.c.stage_due_at, both.c.id)
+        messages = list(session.exec(select(page).order_by(*order).limit(page_size + 1)))
     more = len(messages) > page_size
     messages = messages[:page_size]
     if backwards:
         messages.reverse()
-    has_next = more if not backwards else True
+    return messages, (bool(cursor) and not backwards) or (backwards and more), more if not backwards else True
+
+
+def _ranked(session: Session, where, found_rank, after: str | None, before: str | None, page_size: int):
+    """A page of search results, the best match first (then the newest), and how many matched (capped).
+
+    A common word is in a tenth of all messages, and ranking every match means reading every one of them
+    (seconds at 1,000,000). So the matches ranked are the newest COUNT_LIMIT + 1, found newest first through
+    the primary key (or the full-text index, for a rare word): the same set the count stops at, so the list
+    says «более 1000» exactly when a narrower search would rank others. One statement: the candidates, the
+    page of them by rank, and their count.
+    """
+    cursor = decode_rank_cursor(before) if before else decode_rank_cursor(after)
+    backwards = bool(before and cursor)
+    candidates = select(Message.id).where(where).order_by(Message.id.desc()).limit(COUNT_LIMIT + 1) \
+        .cte("candidates")
+    total = select(func.count()).select_from(candidates).scalar_subquery()
+    query = select(Message, found_rank.label("found_rank"), total.label("total")) \
+        .where(Message.id.in_(select(candidates.c.id)))
+    if cursor:
+        bound = tuple_(literal(cursor[0]), literal(cursor[1]))
+        key = tuple_(found_rank, Message.id)
+        query = query.where(key > bound if backwards else key < bound)
+    order = (found_rank, Message.id) if backwards else (found_rank.desc(), Message.id.desc())
+    got = session.exec(query.order_by(*order).limit(page_size + 1)).all()
+    if got:
+        counted = got[0][2]
+    else:  # nothing on this page: the count is not in it (a cursor past the end, or nothing matched)
+        counted = session.exec(select(func.count()).select_from(candidates)).one() if cursor else 0
+    more = len(got) > page_size
+    got = got[:page_size]
+    if backwards:
+        got.reverse()
     has_prev = (bool(cursor) and not backwards) or (backwards and more)
-    counted = session.exec(select(func.count()).select_from(
-        select(Message.id).where(where).limit(COUNT_LIMIT + 1).subquery())).one()
-    soon = policy.due_soon_limit(now)
-    rows = [_row(session, m, now, soon) for m in messages]
-    return Page(rows=rows, total=min(counted, COUNT_LIMIT), total_capped=counted > COUNT_LIMIT,
-                next_cursor=encode_cursor(messages[-1]) if messages and has_next else None,
-                prev_cursor=encode_cursor(messages[0]) if messages and has_prev else None,
-                filters=filters, role=role, stage_choices=stage_choices(role))
+    return [m for m, _, _ in got], [float(r) for _, r, _ in got], counted, has_prev, more if not backwards else True
 
 
-def _row(session: Session, message: Message, now: datetime, soon: datetime) -> Row:
+def _rows(session: Session, messages: list[Message], now: datetime, soon: datetime, q: str) -> list[Row]:
+    """The page's rows with the names they show: one statement for every name of the page, not one per row."""
     from pos.models import Category
-    cache = session.info.setdefault("inbox_names", {})
 
-    def name(model, pk, attr):
-        if pk is None:
-            return ""
-        k = (model.__name__, pk)
-        if k not in cache:
-            obj = session.get(model, pk)
-            cache[k] = getattr(obj, attr) if obj else ""
-            if model is Organization and obj is not None:
-                cache[k] = obj.short_name or obj.name
-        return cache[k]
+    def wanted(ids) -> list[int]:
+        return sorted({i for i in ids if i is not None})
 
-    return Row(message=message, category=name(Category, message.category_id, "name"),
-               organization=name(Organization, message.organization_id, "name"),
-               waits_for=waits_for(message, lambda uid: name(User, uid, "full_name")),
-               deadline_state=deadline_state(message, now, soon))
+    found = session.exec(union_all(
+        select(literal("c"), Category.id, Category.name, literal(""))
+        .where(Category.id.in_(wanted(m.category_id for m in messages))),
+        select(literal("o"), Organization.id, Organization.name, Organization.short_name)
+        .where(Organization.id.in_(wanted(m.organization_id for m in messages))),
+        select(literal("u"), User.id, User.full_name, literal(""))
+        .where(User.id.in_(wanted(m.assignee_id for m in messages))))).all() if messages else []
+    by_kind: dict[str, dict[int, str]] = {"c": {}, "o": {}, "u": {}}
+    for kind, pk, name, short in found:
+        by_kind[kind][pk] = short or name
+    categories, organizations, people = by_kind["c"], by_kind["o"], by_kind["u"]
+    return [Row(message=m, category=categories.get(m.category_id, ""),
+                organization=organizations.get(m.organization_id, ""),
+                waits_for=waits_for(m, lambda uid: people.get(uid, "")),
+                deadline_state=deadline_state(m, now, soon), snippet=_snippet(m, q)) for m in messages]
+
+
+def _snippet(message: Message, q: str) -> Markup | None:
+    """The words found, marked: in the text, else in the answer or the address; None without a search."""
+    if not q.strip():
+        return None
+    for value in (message.text, message.answer_text, message.address):
+        if value and (marked := search.highlight(value, q)) is not None:
+            return marked
+    return None
 
 
 def waits_for(message: Message, user_name) -> str:
