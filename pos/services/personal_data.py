@@ -29,8 +29,8 @@ from dataclasses import dataclass
 from sqlalchemy import and_, case, exists, false, literal, or_, true
 from sqlmodel import Session, select
 
-from pos.models import ApprovalStep, Message, Organization
-from pos.services.inbox import _org_paths, visible_clause
+from pos.models import ApprovalStep, Message
+from pos.services.inbox import _subtree, visible_clause
 from pos.workflow import Actor, Role, Stage
 
 # The stages of a message that never reached an organization.
@@ -55,9 +55,8 @@ def identity_clause(session: Session, actor: Actor):
                                           ApprovalStep.round == Message.chain_round,
                                           ApprovalStep.head_id == actor.user_id)
         conditions.append(and_(Message.organization_id.in_(headed), in_current_chain))
-    for path in _org_paths(session, orgs(Role.CURATOR)):
-        conditions.append(Message.organization_id.in_(
-            select(Organization.id).where(Organization.path.startswith(path))))
+    if curated := _subtree(session, orgs(Role.CURATOR)):
+        conditions.append(Message.organization_id.in_(curated))
     if not conditions:
         return false()
     return and_(Message.stage.not_in(NOT_REACHED), or_(*conditions))
