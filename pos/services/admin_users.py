@@ -75,11 +75,13 @@ class GrantRow:
 
 def search(session: Session, filters: Filters, number: int = 1) -> tuple[list[User], bool]:
     query = select(User).where(User.is_staff)
-    q = " ".join(filters.q.split()).lower()
+    q = " ".join(filters.q.replace("%", "").replace("_", "").split())
     if q:
-        like = f"%{q.replace('%', '').replace('_', '')}%"
-        query = query.where(or_(func.lower(User.login).like(like), func.lower(User.full_name).like(like),
-                                User.full_name.like(f"%{filters.q.strip()}%")))
+        # SQLite folds only ASCII case, so a name is looked for as typed and in its usual cases
+        # («громов», «Громов», «ГРОМОВ»); logins are ASCII.
+        variants = {q, q.lower(), q.title(), q.upper(), q[:1].upper() + q[1:]}
+        query = query.where(or_(func.lower(User.login).like(f"%{q.lower()}%"),
+                                *[User.full_name.like(f"%{v}%") for v in variants]))
     granted = select(RoleGrant.user_id)
     if filters.organization_id:
         granted = granted.where(RoleGrant.organization_id == filters.organization_id)

@@ -145,8 +145,9 @@ def changes():
     form, filters = _changes_form()
     s = db()
     if request.args.get("format") == "csv":
-        return exports.csv_response("admin-changes.csv", admin_audit.EXPORT_HEADER,
-                                    admin_audit.export_rows(s, filters, tz()))
+        # Read in full before answering: the request's transaction ends before the download does.
+        rows = list(admin_audit.export_rows(s, filters, tz()))
+        return exports.csv_response("admin-changes.csv", admin_audit.EXPORT_HEADER, rows)
     number = page_number()
     rows, has_next = admin_audit.page(s, filters, tz(), number)
     names = {u.id: f"{u.full_name} ({u.login})" for u in admin_audit.actors(s)}
