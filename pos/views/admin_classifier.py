@@ -57,9 +57,10 @@ def category_new():
 def _category_page(category: Category, status: int = 200, **forms):
     s = db()
     subs = admin_classifier.subcategories(s, category.id)
-    return render_template("admin/category.html", category=category, subs=subs,
-                           rename=forms.get("rename") or NameForm(formdata=None, name=category.name),
-                           create=forms.get("create") or NameForm(formdata=None),
+    rename = forms.get("rename") or NameForm(formdata=None, name=category.name)
+    create = forms.get("create") or NameForm(formdata=None, prefix="sub")
+    rename.name.label.text, create.name.label.text = "Название категории", "Название новой подкатегории"
+    return render_template("admin/category.html", category=category, subs=subs, rename=rename, create=create,
                            organizations=admin_classifier.competent_organizations(s, category.id),
                            roots=admin_classifier.jurisdictions(s),
                            accelerated=admin_classifier.accelerated(s, [x.id for x in subs]),
