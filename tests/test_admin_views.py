@@ -594,3 +594,17 @@ def test_a_refused_change_leaves_no_record(staff_app, admin):
     admin.post(f"{ADMIN}/users/{staff_app.user('admin').id}/deactivate")
     with staff_app.session() as s:
         assert len(s.exec(select(AdminChange)).all()) == before
+
+
+def test_the_lists_are_paginated_with_bounded_page_numbers(staff_app, admin, monkeypatch):
+    from pos.services import admin_users
+    from pos.views import admin_orgs
+    monkeypatch.setattr(admin_users, "PER_PAGE", 5)
+    monkeypatch.setattr(admin_orgs, "PER_PAGE", 3)
+    first, second = _text(admin.get(f"{ADMIN}/users")), _text(admin.get(f"{ADMIN}/users?page=2"))
+    assert "Следующая" in first and "Предыдущая" in second
+    logins = lambda html: set(re.findall(r"<td>([a-z0-9._-]+)</td>", html))  # noqa: E731
+    assert len(logins(first)) == 5 and not logins(first) & logins(second)
+    assert admin.get(f"{ADMIN}/users?page=99999999999999").status_code == 200  # bounded, not an error
+    assert "Следующая" in _text(admin.get(f"{ADMIN}/organizations"))
+    assert admin.get(f"{ADMIN}/organizations?page=abc").status_code == 200

@@ -7,10 +7,11 @@ from pos import workflow as wf
 from pos.forms.admin import ClassifierFilterForm, ConfirmForm, NameForm, SubcategoryRenameForm
 from pos.models import Category, Subcategory
 from pos.services import admin_classifier
-from pos.views.admin import bp, list_args, me, refused, submitted, targeted
+from pos.views.admin import bp, list_args, me, page_number, refused, submitted, targeted
 from pos.web import db, env
 
 CLASSIFIER_FILTERS = ("q", "status")
+PER_PAGE = 50
 
 
 def _category(category_id: int) -> Category:
@@ -32,8 +33,10 @@ def _classifier_page(status: int = 200, create: NameForm | None = None):
     form.validate()
     ok = {name: form[name].data if not form[name].errors else None for name in CLASSIFIER_FILTERS}
     rows = admin_classifier.categories(db(), ok["q"] or "", ok["status"] or "")
-    context = dict(form=form, rows=rows, create=create or NameForm(formdata=None), args=list_args(form,
-                                                                                                  CLASSIFIER_FILTERS))
+    number = page_number()
+    context = dict(form=form, rows=rows[(number - 1) * PER_PAGE: number * PER_PAGE], number=number,
+                   has_next=len(rows) > number * PER_PAGE, create=create or NameForm(formdata=None),
+                   args=list_args(form, CLASSIFIER_FILTERS))
     if targeted("rows"):
         return render_template("admin/_category_rows.html", **context), status
     return render_template("admin/classifier.html", **context), 400 if form.errors else status

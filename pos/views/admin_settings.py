@@ -13,7 +13,7 @@ from pos.forms.admin import AdminForm, ApiClientForm, CalendarDayForm, StageRule
 from pos.models import AnswerTemplate, Category, Organization
 from pos.services import admin_settings, choices
 from pos.services.deadlines import set_calendar_day, set_stage_rule
-from pos.views.admin import bp, list_args, me, refused, show_once, submitted, take_secret
+from pos.views.admin import bp, list_args, me, page_number, refused, show_once, submitted, take_secret
 from pos.views.admin_orgs import _org_options
 from pos.web import db, env
 from pos.workflow import STAGE_LABELS
@@ -85,6 +85,7 @@ def calendar_set():
 # --- answer templates ---------------------------------------------------------------------------------
 
 TEMPLATE_FILTERS = ("category_id", "status")
+PER_PAGE = 50
 
 
 def _category_choices(empty: str):
@@ -105,7 +106,9 @@ def _templates_page(status: int = 200, create: TemplateForm | None = None):
     ok = {name: form[name].data if not form[name].errors else None for name in TEMPLATE_FILTERS}
     rows = admin_settings.templates(s, ok["category_id"], ok["status"] or "")
     names = {c.id: c.name for c in s.exec(select(Category))}
-    return render_template("admin/templates.html", form=form, rows=rows, names=names,
+    number = page_number()
+    return render_template("admin/templates.html", form=form, rows=rows[(number - 1) * PER_PAGE: number * PER_PAGE],
+                           number=number, has_next=len(rows) > number * PER_PAGE, names=names,
                            create=create or _template_form(), args=list_args(form, TEMPLATE_FILTERS)), \
         400 if form.errors else status
 
