@@ -343,9 +343,10 @@ def test_a_temporary_password_must_be_changed_before_anything_else(staff_app, ad
     admin.post(f"{ADMIN}/users/{user_id}/grants", data={"role": "executor", "organization_id": _zhkh(staff_app)})
     client = staff_app.app.test_client()
     assert client.post("/login", data={"login": "first.time", "password": password}).status_code == 303
-    for path in ("/staff/", "/staff/notifications", "/"):
+    for path in ("/staff/", "/staff/notifications", "/staff/admin/"):
         response = client.get(path)
         assert response.status_code == 303 and response.location.endswith("/account/password"), path
+    assert client.get("/", follow_redirects=True).request.path == "/account/password"
     assert client.post("/staff/notifications/read").location.endswith("/account/password")
     same = client.post("/account/password", data={"current_password": password, "new_password": password,
                                                   "new_password_confirm": password})

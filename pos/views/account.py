@@ -1,7 +1,7 @@
 """The signed-in person's own account, staff and applicants alike: «Сменить пароль»."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required, login_user
 
 from pos import workflow as wf
@@ -12,21 +12,6 @@ from pos.views.applicant import show_error
 from pos.web import db
 
 bp = Blueprint("account", __name__)
-
-# What a person with a temporary password may still open: the change itself, signing out, the plumbing.
-_BEFORE_CHANGE = {"account.change_password", "auth.logout", "static", "favicon"}
-
-
-@bp.before_app_request
-def _temporary_password_first():
-    """Whoever signs in with a password the administrator gave changes it before anything else."""
-    if request.endpoint is None or request.endpoint in _BEFORE_CHANGE or request.endpoint.startswith("health."):
-        return None
-    if current_user.is_authenticated and getattr(current_user, "must_change_password", False):
-        if request.method == "GET":
-            flash("Пароль выдан администратором временно: задайте свой, чтобы продолжить.", "info")
-        return redirect(url_for("account.change_password"), 303)
-    return None
 
 
 @bp.route("/account/password", methods=["GET", "POST"])

@@ -12,7 +12,7 @@ from flask_login import current_user
 
 from pos import params
 from pos import workflow as wf
-from pos.auth import current_actor
+from pos.auth import current_actor, temporary_password_first
 from pos.forms.admin import ChangesFilterForm
 from pos.services import admin_audit, admin_classifier, admin_orgs, admin_users, exports, outbox
 from pos.views.applicant import show_error
@@ -41,6 +41,8 @@ SECTIONS = (
 def _administrator_only():
     if not current_user.is_authenticated:
         return current_app.login_manager.unauthorized()
+    if (first := temporary_password_first()) is not None:
+        return first
     if not current_actor().has(Role.ADMINISTRATOR):
         abort(403)
 
