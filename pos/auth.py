@@ -52,12 +52,25 @@ def role_label(role: str) -> str:
     return ROLE_LABELS.get(Role(role), role)
 
 
+def temporary_password_first():
+    """Whoever signed in with a password the administrator gave changes it before anything else: a redirect
+    to «Сменить пароль», or None. Every staff and applicant page asks (their decorators, the admin section)."""
+    if not getattr(current_user, "must_change_password", False):
+        return None
+    from flask import flash, redirect, request, url_for
+    if request.method == "GET":
+        flash("Пароль выдан администратором временно: задайте свой, чтобы продолжить.", "info")
+    return redirect(url_for("account.change_password"), 303)
+
+
 def staff_required(view):
     @wraps(view)
     def wrapped(*args, **kwargs):
         if not current_user.is_authenticated:
             from flask import current_app
             return current_app.login_manager.unauthorized()
+        if (first := temporary_password_first()) is not None:
+            return first
         if not current_actor().grants:
             abort(403)
         return view(*args, **kwargs)
@@ -70,6 +83,8 @@ def applicant_required(view):
         if not current_user.is_authenticated:
             from flask import current_app
             return current_app.login_manager.unauthorized()
+        if (first := temporary_password_first()) is not None:
+            return first
         if current_actor().applicant_id is None:
             abort(403)
         return view(*args, **kwargs)

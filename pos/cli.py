@@ -7,7 +7,7 @@ from sqlmodel import Session, select
 
 from pos import migrate
 from pos.models import Message, Organization, User
-from pos.services import accounts
+from pos.services import accounts, admin_audit
 from pos.workflow import ROLE_LABELS, Role
 
 
@@ -61,6 +61,10 @@ def register_cli(app: Flask) -> None:
                 raise click.ClickException(f"Организация {parent_id} не найдена.")
             org = accounts.create_organization(session, name, kind, parent, short_name=short_name,
                                                regulation=regulation, category_ids=list(category_ids))
+            admin_audit.record(session, None, "organization", org.id, "create",
+                               f"Создана организация «{org.short_name}»",
+                               new={"name": org.name, "short_name": org.short_name, "kind": kind,
+                                    "parent_id": org.parent_id, "categories": sorted(category_ids)})
             session.commit()
             click.echo(org.id)
 
@@ -89,6 +93,9 @@ def register_cli(app: Flask) -> None:
                         raise ValueError(f"Организация {org} не найдена.")
                     accounts.grant(session, user, role, int(org) if org else None,
                                    [int(c) for c in cats.split(",") if c])
+                admin_audit.record(session, None, "user", user.id, "create",
+                                   f"Создан пользователь «{user.login}» ({full_name})",
+                                   new={"login": user.login, "full_name": full_name, "roles": list(roles)})
             except ValueError as exc:
                 session.rollback()
                 raise click.ClickException(str(exc)) from None
@@ -103,7 +110,10 @@ def register_cli(app: Flask) -> None:
             user = session.exec(select(User).where(User.login == login.strip().lower())).first()
             if user is None:
                 raise click.ClickException(f"Пользователь «{login}» не найден.")
-            accounts.deactivate(session, user)
+            admin_audit.record(session, None, "user", user.id, "deactivate",
+                               f"Пользователь «{user.login}» деактивирован", old={"is_active": user.is_active},
+                               new={"is_active": False})
+            accounts.deactivate(session, user)  # commits the record with it
             click.echo(f"Пользователь «{user.login}» деактивирован, его сеансы завершены.")
 
     @app.cli.command("list-users")

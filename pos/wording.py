@@ -59,3 +59,36 @@ OUTBOX_EVENTS = {
     "overdue": "срок истёк",
     "escalated": "передано куратору",
 }
+
+# The record of administrative changes (pos.models.admin.AdminChange): what was changed, and how.
+ADMIN_ENTITIES = {
+    "organization": "организация",
+    "user": "пользователь",
+    "role_grant": "роль",
+    "category": "категория",
+    "subcategory": "подкатегория",
+    "accelerated": "ускоренный срок",
+    "stage_deadline": "срок этапа",
+    "calendar_day": "календарь",
+    "answer_template": "шаблон ответа",
+    "api_client": "клиент API",
+}
+ADMIN_ACTIONS = {
+    "create": "создание",
+    "edit": "изменение",
+    "rename": "переименование",
+    "move": "перемещение",
+    "close": "закрытие",
+    "reopen": "открытие",
+    "competence": "компетенция",
+    "regulation": "регламент",
+    "deactivate": "деактивация",
+    "reactivate": "активация",
+    "reset_password": "сброс пароля",
+    "grant": "выдача роли",
+    "revoke": "отзыв роли",
+    "retire": "вывод из употребления",
+    "restore": "возврат в употребление",
+    "set": "установка",
+    "unset": "снятие",
+}

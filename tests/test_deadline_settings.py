@@ -84,3 +84,23 @@ def test_the_commands(fresh_database, tmp_path):
         reasons = [h.details.get("reason") for h in session.exec(
             select(HistoryEntry).where(HistoryEntry.message_id == agreement.id, HistoryEntry.action == RECOMPUTED))]
         assert "изменён срок этапа: 3 рабочих дней" in reasons
+
+
+def test_the_commands_are_in_the_change_log_as_the_command_line(fresh_database, tmp_path):
+    from pos.models import AdminChange
+    app = make_app(fresh_database, tmp_path)
+    run(app, "seed", "--classifier-only")
+    root = int(run(app, "create-org", "--name", "Администрация города Свободного", "--kind", "municipal_admin",
+                   "--regulation", "amur-232").output)
+    run(app, "set-stage-deadline", "--stage", "execution", "--amount", "5", "--unit", "working_days",
+        "--jurisdiction", str(root))
+    run(app, "set-stage-deadline", "--stage", "execution", "--amount", "4", "--unit", "working_days",
+        "--jurisdiction", str(root))
+    run(app, "calendar-day", "2026-12-30", "--day-off", "--note", "тест")
+    with Session(make_engine(fresh_database)) as session:
+        rows = session.exec(select(AdminChange).order_by(AdminChange.id)).all()
+    assert [(r.entity, r.action, r.actor_id) for r in rows] == [
+        ("organization", "create", None), ("stage_deadline", "set", None), ("stage_deadline", "set", None),
+        ("calendar_day", "set", None)]
+    assert (rows[2].old, rows[2].new["amount"]) == ({"amount": 5, "unit": "working_days"}, 4)
+    assert rows[3].new == {"is_working": False, "note": "тест"}

@@ -358,6 +358,16 @@ def _pages(site: StaffApp, app) -> list[tuple[str, object, str]]:
     pages += [("admin", admin, "/staff/outbox"), ("admin", admin, "/staff/admin/access")]
     moderator = sign_in(app, "moderator")
     pages.append(("moderator", moderator, "/staff/?pick=all"))
+    pages.append(("admin", admin, "/staff/outbox"))
+    with site.session() as s:
+        first_org = s.exec(select(Organization.id).where(Organization.parent_id.is_not(None))).first()
+        root_org = s.exec(select(Organization.id).where(Organization.parent_id.is_(None))).first()
+        admin_id = s.exec(select(User.id).where(User.login == "admin")).one()
+    pages += [("admin", admin, f"/staff/admin{path}") for path in (
+        "/", "/organizations", "/organizations/new", f"/organizations/{first_org}", f"/organizations/{root_org}",
+        "/users", "/users/new", f"/users/{admin_id}", "/classifier", "/classifier/categories/1",
+        "/classifier/subcategories/1", "/deadlines", f"/deadlines?jurisdiction={root_org}", "/templates",
+        "/templates/1", "/api-clients", "/changes")]
     citizen = sign_in(app, "citizen")
     pages += [("citizen", citizen, path) for path in
               ("/my/messages", "/my/messages/new", f"/my/messages/{citizen_message}", "/my/notifications")]

@@ -7,9 +7,10 @@ from pos.models.infra import ApiClient, CalendarOverride, Notification, OutboxEv
 from pos.models.facts import AnswerPeriod, StageVisit
 from pos.models.rating import RatingMonth, RatingRow
 from pos.models.audit import PdAccess
+from pos.models.admin import AdminChange
 
 __all__ = [
-    "AcceleratedSubcategory", "AnswerPeriod", "AnswerTemplate", "ApiClient", "Applicant", "ApprovalStep",
+    "AcceleratedSubcategory", "AdminChange", "AnswerPeriod", "AnswerTemplate", "ApiClient", "Applicant", "ApprovalStep",
     "Attachment", "CalendarOverride", "Category", "HistoryEntry", "Message", "Notification",
     "Organization", "OrganizationCategory", "OutboxEvent", "PdAccess", "PendingRegistration", "RatingMonth",
     "RatingRow",

@@ -1,6 +1,7 @@
 """The classifier: categories, subcategories, accelerated lists per jurisdiction, templates."""
 from typing import Optional
 
+from sqlalchemy import true
 from sqlmodel import Field, SQLModel
 
 
@@ -30,3 +31,5 @@ class AnswerTemplate(SQLModel, table=True):
     category_id: Optional[int] = Field(default=None, foreign_key="category.id", index=True)
     title: str = Field(max_length=200)
     text: str
+    # A retired template stays on the answers made from it and is offered to nobody.
+    is_active: bool = Field(default=True, sa_column_kwargs={"server_default": true()})

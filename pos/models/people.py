@@ -2,7 +2,7 @@
 from datetime import datetime
 from typing import ClassVar, Optional
 
-from sqlalchemy import JSON, Column
+from sqlalchemy import JSON, Column, false
 from sqlmodel import Field, SQLModel
 
 
@@ -22,6 +22,8 @@ class User(SQLModel, table=True):
     created_at: datetime
     # Part of the signed-in id (Flask-Login's alternative token): a new one ends every session of the user.
     session_token: str = Field(default="", max_length=64, sa_column_kwargs={"server_default": ""})
+    # Set when the administrator gives a temporary password: sign-in leads to «Сменить пароль» until changed.
+    must_change_password: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
 
     # Flask-Login's user protocol.
     is_anonymous: ClassVar[bool] = False

@@ -44,6 +44,7 @@ def set_password(session: Session, user: User, password: str) -> None:
     """A new password; every session of the user ends, the current one too (sign in again, or call
     `login_user` once more to keep the person signed in)."""
     user.password_hash = hash_password(password)
+    user.must_change_password = False  # the person's own password now, whatever the administrator gave
     end_sessions(user)
     session.add(user)
     session.commit()

@@ -92,5 +92,5 @@ def subcategory_options(session: Session, category_id: int | None, *, any_label:
 def templates(session: Session, category_id: int | None) -> list[AnswerTemplate]:
     """The category's answer templates and the general ones."""
     query = select(AnswerTemplate).where((AnswerTemplate.category_id == category_id)
-                                         | (AnswerTemplate.category_id.is_(None)))
+                                         | (AnswerTemplate.category_id.is_(None)), AnswerTemplate.is_active)
     return list(session.exec(query.order_by(AnswerTemplate.category_id.is_(None), AnswerTemplate.title)))

@@ -5,9 +5,9 @@ from sqlmodel import Session, select
 
 from pos.deadlines import UNIT_LABELS
 from pos.models import CalendarOverride, HistoryEntry, Message, Organization, StageDeadline
-from pos.services import facts
+from pos.services import admin_audit, facts
 from pos.services.messages import RECOMPUTED, Env, directory
-from pos.workflow import ACTIVE_STAGES, Action
+from pos.workflow import ACTIVE_STAGES, STAGE_LABELS, Action, Stage
 
 
 def _answer_base(session: Session, message: Message):
@@ -53,8 +53,9 @@ def recompute(session: Session, env: Env, message_ids: list[int] | None = None,
 
 
 def set_stage_rule(session: Session, env: Env, stage: str, amount: int, unit: str,
-                   jurisdiction_id: int | None = None) -> int:
-    """The administrator sets how long a stage may take (in one jurisdiction, or by default); recomputes."""
+                   jurisdiction_id: int | None = None, *, actor_id: int | None = None) -> int:
+    """The administrator sets how long a stage may take (in one jurisdiction, or by default); recomputes.
+    The change log records it (`actor_id` empty: the command line)."""
     if stage not in [s.value for s in ACTIVE_STAGES]:
         raise ValueError(f"Неизвестный этап «{stage}».")
     if unit not in UNIT_LABELS:
@@ -67,16 +68,25 @@ def set_stage_rule(session: Session, env: Env, stage: str, amount: int, unit: st
             raise ValueError("Укажите корневую организацию (юрисдикцию) или не указывайте никакую.")
     row = session.exec(select(StageDeadline).where(StageDeadline.stage == stage,
                                                    StageDeadline.jurisdiction_id == jurisdiction_id)).first()
+    before = {"amount": row.amount, "unit": row.unit} if row is not None else {}
     row = row or StageDeadline(stage=stage, jurisdiction_id=jurisdiction_id, amount=amount, unit=unit)
     row.amount, row.unit = amount, unit
     session.add(row)
+    where = f"юрисдикция {jurisdiction_id}" if jurisdiction_id else "по умолчанию"
+    admin_audit.record(session, actor_id, "stage_deadline", f"{jurisdiction_id or ''}:{stage}", "set",
+                       f"Срок этапа «{STAGE_LABELS[Stage(stage)]}» ({where}): {amount} {UNIT_LABELS[unit]}",
+                       old=before, new={"amount": amount, "unit": unit, "stage": stage,
+                                        "jurisdiction_id": jurisdiction_id})
     session.commit()
     return recompute(session, env, reason=f"изменён срок этапа: {amount} {UNIT_LABELS[unit]}")
 
 
-def set_calendar_day(session: Session, env: Env, day, is_working: bool | None, note: str = "") -> int:
-    """A local correction of the production calendar (None removes it); recomputes."""
+def set_calendar_day(session: Session, env: Env, day, is_working: bool | None, note: str = "", *,
+                     actor_id: int | None = None) -> int:
+    """A local correction of the production calendar (None removes it); recomputes. The change log records
+    it (`actor_id` empty: the command line)."""
     row = session.get(CalendarOverride, day)
+    before = {"is_working": row.is_working, "note": row.note} if row is not None else {}
     if is_working is None:
         if row is not None:
             session.delete(row)
@@ -84,6 +94,9 @@ def set_calendar_day(session: Session, env: Env, day, is_working: bool | None, n
         row = row or CalendarOverride(day=day, is_working=is_working)
         row.is_working, row.note = is_working, note
         session.add(row)
-    session.commit()
     what = "рабочий день" if is_working else ("выходной" if is_working is False else "по производственному календарю")
+    admin_audit.record(session, actor_id, "calendar_day", day.isoformat(), "set" if is_working is not None else "unset",
+                       f"Календарь: {day:%d.%m.%Y} — {what}", old=before,
+                       new={"is_working": is_working, "note": note} if is_working is not None else {})
+    session.commit()
     return recompute(session, env, reason=f"изменён календарь: {day:%d.%m.%Y} — {what}")

@@ -59,6 +59,13 @@ def key_hash(key: str) -> str:
 
 def create_client(session: Session, name: str, organization_id: int | None = None) -> tuple[ApiClient, str]:
     """A new client and its key; only the key's hash is kept, so the key is shown this once."""
+    client, key = new_client(session, name, organization_id)
+    session.commit()
+    return client, key
+
+
+def new_client(session: Session, name: str, organization_id: int | None = None) -> tuple[ApiClient, str]:
+    """`create_client` without the commit (the administrator's page records the change in the same one)."""
     name = " ".join((name or "").split())
     if not name:
         raise ValueError("Укажите название клиента API.")
@@ -68,7 +75,7 @@ def create_client(session: Session, name: str, organization_id: int | None = Non
     client = ApiClient(name=name[:200], key_hash=key_hash(key), organization_id=organization_id,
                        created_at=clock.now())
     session.add(client)
-    session.commit()
+    session.flush()
     return client, key
 
 

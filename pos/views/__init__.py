@@ -13,6 +13,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(open311.bp)
     from pos.views import staff, staff_access, staff_admin, staff_bulk, staff_message  # noqa: F401  (they add their routes to staff.bp)
     app.register_blueprint(staff.bp)
+    from pos.views import admin  # its sections add their routes to admin.bp
+    app.register_blueprint(admin.bp)
     from pos.views import analytics
     app.register_blueprint(analytics.bp)
     from pos.views import rating

@@ -5,10 +5,11 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from flask_login import current_user, login_user, logout_user
 
 from pos import params
-from pos.auth import current_actor, role_key, staff_roles
+from pos.auth import current_actor, current_role, role_key, staff_roles
 from pos.forms.auth import LoginForm
 from pos.services.accounts import authenticate
 from pos.web import db
+from pos.workflow import Role
 
 bp = Blueprint("auth", __name__)
 
@@ -23,6 +24,9 @@ def home_url() -> str:
     if not current_user.is_authenticated:
         return url_for("auth.login")
     if current_actor().grants:
+        role = current_role()
+        if role and role[0] == Role.ADMINISTRATOR and "admin.home" in _endpoints():
+            return url_for("admin.home")  # the administrator starts from what needs attention
         return url_for("staff.inbox") if "staff.inbox" in _endpoints() else url_for("health.health")
     return url_for("applicant.my_messages") if "applicant.my_messages" in _endpoints() else url_for("health.health")
 

@@ -10,7 +10,7 @@ import click
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from sqlmodel import Session
 
-from pos.services import open311
+from pos.services import admin_audit, open311
 from pos.views.open311_openapi import document
 from pos.web import csrf, db, env
 
@@ -167,7 +167,11 @@ def create_api_client(name: str, organization_id: int | None):
     """Issue an Open311 API key; prints it once (only its hash is stored)."""
     with Session(current_app.extensions["pos.engine"], expire_on_commit=False) as session:
         try:
-            client, key = open311.create_client(session, name, organization_id)
+            client, key = open311.new_client(session, name, organization_id)
+            admin_audit.record(session, None, "api_client", client.id, "create",
+                               f"Выдан ключ клиенту API «{client.name}»",
+                               new={"name": client.name, "organization_id": organization_id})
+            session.commit()
         except ValueError as exc:
             raise click.ClickException(str(exc)) from None
     click.echo(f"Клиент API {client.id} «{client.name}» создан. Ключ (показывается один раз):")
