@@ -5,7 +5,7 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from flask_login import current_user, login_user, logout_user
 
 from pos import params
-from pos.auth import current_actor, role_key, staff_roles
+from pos.auth import current_actor, current_role, role_key, staff_roles
 from pos.forms.auth import LoginForm
 from pos.services.accounts import authenticate
 from pos.web import db
@@ -23,6 +23,9 @@ def home_url() -> str:
     if not current_user.is_authenticated:
         return url_for("auth.login")
     if current_actor().grants:
+        role = current_role()
+        if role and role[0] == "publisher" and "votes_staff.index" in _endpoints():
+            return url_for("votes_staff.index")  # the organizer of votes and polls has no inbox of messages
         return url_for("staff.inbox") if "staff.inbox" in _endpoints() else url_for("health.health")
     return url_for("applicant.my_messages") if "applicant.my_messages" in _endpoints() else url_for("health.health")
 
