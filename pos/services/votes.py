@@ -219,14 +219,12 @@ def _editable(session: Session, actor: Actor, vote_id: int) -> Vote:
 
 
 def _bump(session: Session, vote: Vote) -> None:
-    """Take the vote's row: an edit and a first ballot at once, one of them fails (see `cast`)."""
-    done = session.execute(update(Vote).where(Vote.id == vote.id, Vote.version == vote.version)
-                           .values(version=vote.version + 1))
-    if done.rowcount != 1:
-        session.rollback()
-        raise Refused("Голосование изменилось, пока вы его правили (возможно, уже подан голос). Обновите страницу.")
-    session.refresh(vote)
+    """Take the vote's row for the edit (FOR UPDATE): ballots being cast hold it shared (`cast`), so the edit
+    waits for them and then sees their ballots, and a ballot that comes later waits for the edit."""
+    session.exec(select(Vote).where(Vote.id == vote.id).with_for_update()
+                 .execution_options(populate_existing=True)).one()
     rules.check_editable(vote, _ballots(session, vote.id))
+    vote.version += 1
 
 
 def update_fields(session: Session, env: Env, actor: Actor, vote_id: int, fields: VoteFields) -> Vote:
@@ -403,16 +401,17 @@ ALREADY = "Вы уже приняли участие: ваш голос учтё
 def cast(session: Session, env: Env, vote_id: int, applicant_id: int, choices: dict[int, rules.Choice]) -> str:
     """Check and store a ballot with its participation record, in one transaction; returns nothing of it
     that a page could show next to the person (the ballot's id stays inside)."""
-    vote = get(session, vote_id)
-    if not visible_to_public(vote):
-        raise NotFound(vote_id)
-    rules.check_can_cast(vote, clock.now(), env.timezone)
-    if has_taken_part(session, vote.id, applicant_id):
-        raise AlreadyCast(ALREADY)
-    answers = rules.check_ballot(vote, questions(session, vote.id), options(session, vote.id), choices)
     try:
-        # The vote's row first: an organizer's edit racing the first ballot waits or fails (`_bump`).
-        session.execute(update(Vote).where(Vote.id == vote.id).values(version=Vote.version + 1))
+        # The vote's row, shared (FOR SHARE on PostgreSQL; SQLite's writers queue anyway): ballots go in
+        # side by side, while an organizer's edit waits for them, and the rules read below are the ones in force.
+        vote = session.exec(select(Vote).where(Vote.id == vote_id).with_for_update(read=True)
+                            .execution_options(populate_existing=True)).first()
+        if vote is None or not visible_to_public(vote):
+            raise NotFound(vote_id)
+        rules.check_can_cast(vote, clock.now(), env.timezone)
+        if has_taken_part(session, vote.id, applicant_id):
+            raise AlreadyCast(ALREADY)
+        answers = rules.check_ballot(vote, questions(session, vote.id), options(session, vote.id), choices)
         session.add(VoteParticipation(vote_id=vote.id, applicant_id=applicant_id, cast_at=clock.now()))
         session.flush()
         ballot = VoteBallot(id=uuid.uuid4().hex, vote_id=vote.id)
@@ -422,9 +421,12 @@ def cast(session: Session, env: Env, vote_id: int, applicant_id: int, choices: d
             session.add(VoteAnswer(ballot_id=ballot.id, question_id=answer.question_id, option_id=answer.option_id,
                                    text=answer.text, value=answer.value))
         session.commit()
-    except IntegrityError:
+    except IntegrityError:  # the same person's other request got there first: the unique record decides
         session.rollback()
         raise AlreadyCast(ALREADY) from None
+    except BaseException:
+        session.rollback()
+        raise
     return ballot.id
 
 
