@@ -192,3 +192,35 @@ def test_no_result_page_or_export_names_a_participant(app, world):  # noqa: F811
                 for value in personal:
                     assert value not in body, (url, value)
     assert "Самокат" in _text(clients[1].get(f"/staff/votes/{poll.id}"))  # the analyst reads the free answers
+
+
+def test_the_summary_counts_held_votes_and_polls_only_once_published(app, world):  # noqa: F811
+    vote = make_vote(world, end_days=1)
+    poll = make_poll(world, end_days=1)
+    people = applicants(world, 8)
+    _ballots(world, vote, people)
+    qs = votes.questions(world.session, poll.id)
+    opts = votes.options(world.session, poll.id)
+    for person in people[:3]:
+        votes.cast(world.session, world.env, poll.id, person.id, {
+            qs[0].id: Choice(option_ids=[opts[qs[0].id][0].id]), qs[1].id: Choice(option_ids=[opts[qs[1].id][0].id]),
+            qs[3].id: Choice(value=3)})
+    analyst = signed_in(app, "analyst")
+    period = f"date_from={local_day(-3).isoformat()}&date_to={local_day(3).isoformat()}"
+
+    def rows(table):
+        text = _text(analyst.get(f"/staff/analytics/summary?{period}&format=csv&table={table}")).lstrip("\ufeff")
+        return list(csv.reader(io.StringIO(text)))[1:]
+
+    assert rows("votes") == [["Всего", "0", "0", "0"]] and rows("polls") == [["Всего", "0", "0", "0"]]
+    assert "Ещё 1 — идут или" in _text(analyst.get(f"/staff/analytics/summary?{period}"))
+    publisher(world)
+    organizer = signed_in(app, "b.publisher")
+    with clock.frozen(clock.as_utc(vote.ends_at) + timedelta(minutes=1)):
+        organizer.post(f"/staff/votes/{vote.id}/publish")
+        organizer.post(f"/staff/votes/{poll.id}/publish")
+    name = world.org["B"].name
+    assert rows("votes") == [[name, "1", "8", "8"], ["Всего", "1", "8", "8"]]
+    assert rows("polls") == [[name, "1", "3", "3"], ["Всего", "1", "3", "3"]]
+    book = load_workbook(io.BytesIO(analyst.get(f"/staff/analytics/summary?{period}&format=xlsx&table=votes").data))
+    assert list(book.active.iter_rows(values_only=True))[1] == (name, 1, 8, 8)
