@@ -143,6 +143,22 @@ def test_poll_every_question_type_and_its_refusals(world):
                      ("Другое: Велосипед", "Расписание", "", "2")]
 
 
+def test_a_minimum_above_one_is_checked(world):
+    poll = make_poll(world, schedule=False)
+    who = actor(world, "b.publisher")
+    question = votes.add_question(world.session, who, poll.id, votes.QuestionFields(
+        "Три из четырёх", MULTI, min_choices=2, max_choices=3, options_text="а\nб\nв\nг", required=False))
+    votes.schedule(world.session, world.env, who, poll.id)
+    (a,) = applicants(world, 1)
+    opts = [o.id for o in votes.options(world.session, poll.id)[question.id]]
+    base = {q.id: Choice(option_ids=[votes.options(world.session, poll.id)[q.id][0].id]) for q in
+            votes.questions(world.session, poll.id)[:2]}
+    base[votes.questions(world.session, poll.id)[3].id] = Choice(value=1)
+    with pytest.raises(Refused, match="не меньше 2 вариантов \\(выбрано 1\\)"):
+        votes.cast(world.session, world.env, poll.id, a.id, {**base, question.id: Choice(option_ids=opts[:1])})
+    votes.cast(world.session, world.env, poll.id, a.id, {**base, question.id: Choice(option_ids=opts[:2])})
+
+
 def test_question_rules_are_checked_when_added(world):
     poll = make_poll(world, schedule=False)
     who = actor(world, "b.publisher")
