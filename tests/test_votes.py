@@ -2,7 +2,7 @@
 the lifecycle and its refusals in local time, one ballot per person, results only once published."""
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta, timezone
+from datetime import time, timedelta
 
 import pytest
 from sqlmodel import select
@@ -13,7 +13,7 @@ from pos.models import OutboxEvent
 from pos.models.votes import BUDGET, MULTI, VoteAnswer, VoteBallot, VoteParticipation
 from pos.services import votes
 from pos.votes import Choice, Refused
-from tests.vote_factories import actor, applicants, make_poll, make_vote, option_ids, publisher
+from tests.vote_factories import actor, applicants, fields, make_poll, make_vote, option_ids, publisher
 
 
 def cast(world, vote, person, picks=None, **per_question):
@@ -105,12 +105,12 @@ def test_poll_every_question_type_and_its_refusals(world):
     a, b, c = applicants(world, 3)
     with pytest.raises(Refused) as empty:
         votes.cast(world.session, world.env, poll.id, a.id, _poll_choices(world, poll))
-    fields = dict(empty.value.problems)
+    found = dict(empty.value.problems)
     qs = votes.questions(world.session, poll.id)
-    assert fields[f"q{qs[0].id}"] == "Выберите вариант."
-    assert fields[f"q{qs[1].id}"] == "Выберите хотя бы один вариант."
-    assert f"q{qs[2].id}" not in fields  # free text is not required here
-    assert fields[f"q{qs[3].id}"] == "Выберите оценку от 1 до 5."
+    assert found[f"q{qs[0].id}"] == "Выберите вариант."
+    assert found[f"q{qs[1].id}"] == "Выберите хотя бы один вариант."
+    assert f"q{qs[2].id}" not in found  # free text is not required here
+    assert found[f"q{qs[3].id}"] == "Выберите оценку от 1 до 5."
     with pytest.raises(Refused, match="не больше 2"):
         votes.cast(world.session, world.env, poll.id, a.id, _poll_choices(world, poll, single=0, multi=(0, 1, 2),
                                                                            scale=3))
@@ -214,7 +214,6 @@ def test_no_change_after_the_first_ballot(world):
         votes.add_option(world.session, world.env, who, vote.id, "Поздно", "", 50, None)
     with pytest.raises(Refused, match="уже подан первый голос"):
         votes.delete_option(world.session, who, vote.id, option_ids(world.session, vote)[0])
-    from tests.vote_factories import fields
     with pytest.raises(Refused, match="уже подан первый голос"):
         votes.update_fields(world.session, world.env, who, vote.id, fields(style=MULTI, max_choices=3))
     with pytest.raises(Refused, match="уже подан первый голос"):
@@ -258,7 +257,7 @@ def test_only_the_organizers_of_its_organization_and_the_administrator_manage(wo
         votes.add_option(world.session, world.env, actor(world, "a.publisher"), vote.id, "Чужой", "", 1, None)
     with pytest.raises(Refused, match="только своей организации"):
         votes.create(world.session, world.env, world.u("a.publisher"), actor(world, "a.publisher"), "vote",
-                     world.org["B"].id, __import__("tests.vote_factories", fromlist=["fields"]).fields())
+                     world.org["B"].id, fields())
     assert votes.can_manage(actor(world, "admin"), vote)
     assert not votes.can_manage(actor(world, "analyst"), vote)
 
@@ -294,7 +293,6 @@ def test_opening_and_results_notifications_reach_the_applicants(world):
 
 
 def test_a_period_that_ends_before_it_starts_is_refused(world):
-    from tests.vote_factories import fields
     with pytest.raises(Refused) as bad:
         votes.create(world.session, world.env, publisher(world), actor(world, "b.publisher"), "vote",
                      world.org["B"].id, fields(start_days=2, end_days=1))
@@ -304,6 +302,3 @@ def test_a_period_that_ends_before_it_starts_is_refused(world):
                      world.org["B"].id, fields(style=BUDGET))
     assert "бюджет" in dict(budget.value.problems)["budget"]
 
-
-UTC = timezone.utc
-_ = datetime

@@ -119,7 +119,7 @@ def _ballots(world, vote, people):
 
 
 def _pages(vote_id: int) -> list[str]:
-    return [f"/staff/votes", f"/staff/votes/{vote_id}", f"/staff/votes/{vote_id}/export.csv?table=results",
+    return ["/staff/votes", f"/staff/votes/{vote_id}", f"/staff/votes/{vote_id}/export.csv?table=results",
             f"/staff/votes/{vote_id}/export.xlsx?table=results", f"/staff/votes/{vote_id}/export.csv?table=responses",
             f"/staff/votes/{vote_id}/export.xlsx?table=responses", f"/embed/votes/{vote_id}",
             "/staff/analytics/summary", "/staff/analytics/summary?format=csv&table=votes",

@@ -2,7 +2,7 @@
 built through the real services."""
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, time, timedelta
 
 from sqlmodel import Session
 
@@ -92,9 +92,4 @@ def applicants(world, n: int, prefix: str = "voter") -> list[Applicant]:
     return found
 
 
-def close(vote_end: datetime):
-    """A moment after the vote's end."""
-    return clock.frozen(vote_end + timedelta(minutes=1))
 
-
-UTC = timezone.utc

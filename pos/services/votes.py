@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, update
@@ -230,6 +230,10 @@ def _bump(session: Session, vote: Vote) -> None:
 def update_fields(session: Session, env: Env, actor: Actor, vote_id: int, fields: VoteFields) -> Vote:
     vote = _editable(session, actor, vote_id)
     problems = _check_fields(vote.kind, fields, env.timezone)
+    if vote.kind == VOTE and fields.style == BUDGET and any(
+            o.cost is None for rows in options(session, vote.id).values() for o in rows):
+        problems.append(("style", "В голосовании с бюджетом у каждого проекта должна быть стоимость: сначала "
+                                  "укажите её или удалите проекты без стоимости."))
     if problems:
         raise Refused("Исправьте отмеченное.", problems)
     _bump(session, vote)

@@ -123,11 +123,9 @@ def cast(vote_id: int):
     except rules.Refused as exc:
         session.rollback()
         problems = [(f, t) for f, t in exc.problems if f]
-        if not problems:
+        if len(problems) < len(exc.problems):  # a refusal of the whole ballot (not started, ended): above it
             flash(str(exc), "error")
-        elif len(problems) < len(exc.problems):
-            flash(str(exc), "error")
-        return render_template("votes/show.html", **_context(vote, choices=choices, problems=problems,)), 400
+        return render_template("votes/show.html", **_context(vote, choices=choices, problems=problems)), 400
     return redirect(url_for("votes.done", vote_id=vote.id), 303)
 
 

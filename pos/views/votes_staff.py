@@ -7,7 +7,7 @@ from datetime import time
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from pos import clock
+from pos import clock, params
 from pos import votes as rules
 from pos.auth import current_actor, current_role, staff_required
 from pos.forms.votes import OptionForm, PlainForm, PollForm, QuestionForm, VoteForm
@@ -108,7 +108,7 @@ def new():
     kind = _kind()
     form = (VoteForm if kind == VOTE else PollForm)()
     if org_id is None:  # the administrator: for which organization
-        org_id = request.values.get("organization_id", type=int)
+        org_id = params.id_or_none(request.values.get("organization_id"))
     from pos.services import choices
     organizations = choices.org_labels(choices.organizations(db())) if orgs is None else []
     status = 200
