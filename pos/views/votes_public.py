@@ -17,6 +17,14 @@ bp = Blueprint("votes", __name__, url_prefix="/votes")
 register_nav("votes.index", "Голосования и опросы", applicant=True)
 
 
+@bp.after_request
+def _not_stored(response):
+    # Signed-in pages: what a person chose, or the organizer's drafts, stay out of shared caches.
+    if response.mimetype == "text/html":
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 @bp.get("")
 @applicant_required
 def index():
