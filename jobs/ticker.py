@@ -1,5 +1,5 @@
 """The clock of background work: the outbox relay every few seconds, the deadline sweep and the
-postponement check every few minutes, the digest once a day, the monthly rating's draft and publication.
+postponement check and the opening of votes every few minutes, the digest once a day, the monthly rating's draft and publication.
 
 Several tickers (one per worker) may run: each periodic task takes a Redis lock
 for its period, so the cluster runs it once. Run alone with `python -m jobs.ticker`
@@ -50,6 +50,8 @@ class Ticker:
                        job_id=f"{self.ns}-sweep-{beat}")
         q.enqueue_call("jobs.postponed.run", timeout=3600, result_ttl=3600, description="postponed messages back",
                        job_id=f"{self.ns}-postponed-{beat}")
+        q.enqueue_call("jobs.votes.run", timeout=600, result_ttl=3600, description="votes and polls opened",
+                       job_id=f"{self.ns}-votes-{beat}")
 
     def maybe_digest(self, conn) -> None:
         now = clock.now()

@@ -42,7 +42,7 @@ def register_cli(app: Flask) -> None:
             except RuntimeError as exc:
                 raise click.ClickException(str(exc)) from None
         click.echo(f"Загружено: категорий {counts['categories']}, организаций {counts['organizations']}, "
-                   f"сообщений {counts['messages']}.")
+                   f"сообщений {counts['messages']}, голосований и опросов {counts['votes']}.")
 
     @app.cli.command("create-org")
     @click.option("--name", required=True)

@@ -58,6 +58,8 @@ OUTBOX_EVENTS = {
     "due_soon": "срок истекает",
     "overdue": "срок истёк",
     "escalated": "передано куратору",
+    "vote_opened": "началось голосование или опрос",
+    "vote_results": "опубликованы итоги голосования или опроса",
 }
 
 # The record of administrative changes (pos.models.admin.AdminChange): what was changed, and how.

@@ -3,7 +3,7 @@ from sqlmodel import Session, select
 
 from pos.models import Category
 from pos.services.messages import Env
-from seed import classifier, messages, organizations, rating
+from seed import classifier, messages, organizations, rating, votes
 
 
 def load_classifier(session: Session) -> dict:
@@ -30,4 +30,5 @@ def load_demo(session: Session, env: Env) -> dict:
     session.commit()
     count = messages.load(session, env, categories, orgs)
     count += rating.load(session, env, categories, orgs)
-    return {"categories": len(categories), "organizations": len(orgs), "messages": count}
+    held = votes.load(session, env, orgs)
+    return {"categories": len(categories), "organizations": len(orgs), "messages": count, "votes": held}

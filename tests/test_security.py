@@ -371,6 +371,19 @@ def _pages(site: StaffApp, app) -> list[tuple[str, object, str]]:
     citizen = sign_in(app, "citizen")
     pages += [("citizen", citizen, path) for path in
               ("/my/messages", "/my/messages/new", f"/my/messages/{citizen_message}", "/my/notifications")]
+    # Votes and polls in every state (the seed's): the organizer's, the analyst's, the applicant's, the embed.
+    from pos.models.votes import Vote
+    with site.session() as s:
+        held = s.exec(select(Vote).order_by(Vote.id)).all()
+    organizer, analyst = sign_in(app, "zhkh.publisher"), sign_in(app, "analyst")
+    pages += [("zhkh.publisher", organizer, path) for path in
+              ("/staff/votes", "/staff/votes/new?kind=vote", "/staff/votes/new?kind=poll")]
+    for vote in held:
+        pages += [("zhkh.publisher", organizer, f"/staff/votes/{vote.id}"),
+                  ("zhkh.publisher", organizer, f"/staff/votes/{vote.id}/edit"),
+                  ("analyst", analyst, f"/staff/votes/{vote.id}"),
+                  ("citizen", citizen, f"/votes/{vote.id}"), ("anonymous", anonymous, f"/embed/votes/{vote.id}")]
+    pages.append(("citizen", citizen, "/votes"))
     return pages
 
 

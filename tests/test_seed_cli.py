@@ -190,6 +190,15 @@ def test_create_organizations_users_and_list_them(app, fresh_database):
         assert [link.category_id for link in session.exec(select(RoleGrantCategory))] == [roads]
     listing = run(app, "list-users").output
     assert f"zeya.head\tПетров П. П.\tРуководитель ({body}), Координатор ({body}), Аналитик ЦУР" in listing
+    organizer = int(run(app, "create-user", "--login", "zeya.votes", "--password", "зимний-лес-над-зеей", "--name",
+                        "Сидорова С. С.", "--role", f"publisher:{body}").output)
+    with Session(make_engine(fresh_database)) as session:
+        assert [(g.role, g.organization_id) for g in session.exec(
+            select(RoleGrant).where(RoleGrant.user_id == organizer))] == [("publisher", body)]
+    assert f"zeya.votes\tСидорова С. С.\tОрганизатор голосований и опросов ({body})" in run(app, "list-users").output
+    refused = run(app, "create-user", "--login", "zeya.votes2", "--password", "зимний-лес-над-зеей", "--name", "Х",
+                  "--role", "publisher", ok=False)
+    assert refused.exit_code != 0 and "укажите организацию" in refused.output
 
 
 @pytest.mark.parametrize("args, error", [

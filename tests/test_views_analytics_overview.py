@@ -124,7 +124,10 @@ def test_summary_page_by_source_stage_result_and_day(analyst, staff_app):  # noq
     assert len(days) == 30 and sum(int(row[1]) for row in days) == sum(stages.values())
     shares = {row[0]: row[1] for row in _cells(_table(page, "Повторные и ускоренные"))}
     assert shares["Повторные сообщения"] == "1"
-    assert page.count('role="img"') == 4
+    # The messages' four charts, and one each for the seed's votes and polls with published results.
+    assert page.count('role="img"') == 6
+    held = _cells(_table(page, "Голосования с опубликованными итогами"))
+    assert held[-1] == ["Всего", "2", "54", "54"]  # seed/votes.py: one published vote per jurisdiction, 27 each
     _no_inline_script_or_style(page)
     links = [parse_qs(urlsplit(h).query) for h in _links(page) if urlsplit(h).path == "/staff/" and urlsplit(h).query]
     assert any(q.get("repeated") == ["1"] for q in links) and any(q.get("accelerated") == ["1"] for q in links)

@@ -8,11 +8,13 @@ from pos.models.facts import AnswerPeriod, StageVisit
 from pos.models.rating import RatingMonth, RatingRow
 from pos.models.audit import PdAccess
 from pos.models.admin import AdminChange
+from pos.models.votes import (Vote, VoteAnswer, VoteBallot, VoteOption, VoteParticipation, VoteQuestion,
+                              VoteSubscription)
 
 __all__ = [
     "AcceleratedSubcategory", "AdminChange", "AnswerPeriod", "AnswerTemplate", "ApiClient", "Applicant", "ApprovalStep",
     "Attachment", "CalendarOverride", "Category", "HistoryEntry", "Message", "Notification",
     "Organization", "OrganizationCategory", "OutboxEvent", "PdAccess", "PendingRegistration", "RatingMonth",
-    "RatingRow",
-    "RoleGrant", "RoleGrantCategory", "StageDeadline", "StageVisit", "Subcategory", "User",
+    "RatingRow", "RoleGrant", "RoleGrantCategory", "StageDeadline", "StageVisit", "Subcategory", "User", "Vote",
+    "VoteAnswer", "VoteBallot", "VoteOption", "VoteParticipation", "VoteQuestion", "VoteSubscription",
 ]

@@ -8,10 +8,11 @@ result of its own. Days are local days of the installation's time zone: the data
 range [local midnight, next local midnight), on SQLite and PostgreSQL alike, and every figure of the page
 is summed from that one grouped scan of the period (by day, source, stage, result, repeated, accelerated).
 
-Votes and polls (issue 10) join here: `Summary` is the page's whole content, one section per field, and
-`messages` is the first. The votes and polls of the period will be two more fields beside it (`votes`,
-`polls`: how many were held, participants, ballots), computed in this module from their own tables
-with the same `Scope`, and the page «Сводка» gains a section for each after the messages' one.
+Votes and polls (issue 10) join here: `Summary` is the page's whole content, one section per field:
+`messages`, then `votes` and `polls` (`held`): per organization (the organizer's), those whose period
+ended in the scope's period and whose results are published — how many, their participants and ballots.
+A vote still running, or closed and not yet published, is counted only as such (how many), never with a
+figure of its participants or ballots: nothing of a vote shows before its results do.
 """
 from __future__ import annotations
 
@@ -21,7 +22,8 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import Integer, and_, func, literal, union_all
 from sqlmodel import Session, select
 
-from pos.models import Message
+from pos.models import Message, Organization
+from pos.models.votes import POLL, VOTE, Vote, VoteBallot, VoteParticipation
 from pos.services.analytics import Scope, local_midnight, org_condition
 from pos.wording import SOURCE_LABELS
 from pos.workflow import RESULT_LABELS, STAGE_LABELS, Result, Stage
@@ -68,10 +70,39 @@ class MessagesSummary:
         return 100 * part / self.total if self.total else None
 
 
+@dataclass(frozen=True)
+class HeldRow:
+    organization_id: int
+    organization: str
+    held: int
+    participants: int
+    ballots: int
+
+
+@dataclass
+class HeldSummary:
+    kind: str
+    rows: list[HeldRow]
+    unpublished: int  # ended in the period or running, results not published: counted, no figures
+
+    @property
+    def held(self) -> int:
+        return sum(r.held for r in self.rows)
+
+    @property
+    def participants(self) -> int:
+        return sum(r.participants for r in self.rows)
+
+    @property
+    def ballots(self) -> int:
+        return sum(r.ballots for r in self.rows)
+
+
 @dataclass
 class Summary:
     messages: MessagesSummary
-    # issue 10: `votes` and `polls` join here (see the module's docstring).
+    votes: HeldSummary
+    polls: HeldSummary
 
 
 def _parts(counts: dict, order, labels) -> list[Part]:
@@ -135,5 +166,23 @@ def messages(session: Session, scope: Scope) -> MessagesSummary:
         repeated=repeated, accelerated=accelerated)
 
 
+def held(session: Session, scope: Scope, kind: str) -> HeldSummary:
+    """Votes (or polls) whose period ended in the scope's period, per organizer's organization; the figures
+    only of those whose results are published."""
+    in_scope = and_(Vote.kind == kind, Vote.scheduled_at.is_not(None), org_condition(Vote.organization_id, scope),
+                    Vote.ends_at >= scope.start, Vote.starts_at < scope.end)
+    published = and_(in_scope, Vote.results_published_at.is_not(None), Vote.ends_at < scope.end)
+    participants = (select(func.count(VoteParticipation.id)).where(VoteParticipation.vote_id == Vote.id)
+                    .correlate(Vote).scalar_subquery())
+    ballots = select(func.count()).select_from(VoteBallot).where(VoteBallot.vote_id == Vote.id) \
+        .correlate(Vote).scalar_subquery()
+    rows = session.exec(
+        select(Vote.organization_id, Organization.name, func.count(Vote.id), func.sum(participants), func.sum(ballots))
+        .join(Organization, Organization.id == Vote.organization_id).where(published)
+        .group_by(Vote.organization_id, Organization.name).order_by(Organization.name)).all()
+    unpublished = session.exec(select(func.count(Vote.id)).where(in_scope, Vote.results_published_at.is_(None))).one()
+    return HeldSummary(kind, [HeldRow(o, name, n, int(p or 0), int(b or 0)) for o, name, n, p, b in rows], unpublished)
+
+
 def summary(session: Session, scope: Scope) -> Summary:
-    return Summary(messages(session, scope))
+    return Summary(messages(session, scope), held(session, scope, VOTE), held(session, scope, POLL))

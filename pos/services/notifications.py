@@ -23,7 +23,7 @@ TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "mail"
 
 # Every kind of notification has a template `mail/<kind>.txt`.
 KINDS = ("accepted", "rejected", "redirected", "answered", "postponed", "resumed", "inbox", "reminder",
-         "due_soon", "overdue", "escalated", "rating_published")
+         "due_soon", "overdue", "escalated", "rating_published", "vote_opened", "vote_results")
 
 _jinja = Environment(loader=FileSystemLoader(str(TEMPLATES)), undefined=StrictUndefined, trim_blocks=True,
                      lstrip_blocks=True, keep_trailing_newline=False,
@@ -94,6 +94,10 @@ def recipients(session: Session, payload: Mapping, message: Message | None) -> l
         person = _applicant(session, message.applicant_id)
         if person:
             found[person.key] = person
+    for applicant_id in payload.get("applicant_ids") or []:  # votes and polls: their applicants
+        person = _applicant(session, int(applicant_id))
+        if person:
+            found.setdefault(person.key, person)
     for user_id in payload.get("user_ids") or []:
         user = session.get(User, int(user_id))
         if user is not None and user.is_active:
@@ -170,6 +174,11 @@ def context(session: Session, config: Mapping, kind: str, payload: Mapping, mess
         ctx.update(month=f"{month[5:7]}.{month[:4]}" if month else "", place=data.get("place"),
                    placed=data.get("placed"), automatically=bool(data.get("automatically")),
                    org_name=_org_name(session, data.get("organization_id")))
+    if kind in ("vote_opened", "vote_results"):
+        poll = data.get("kind") == "poll"
+        ctx.update(title=data.get("title", ""), what="опрос" if poll else "голосование",
+                   started="Начался опрос" if poll else "Началось голосование",
+                   ended_word="завершён" if poll else "завершено", vote_id=data.get("vote_id"))
     return ctx
 
 

@@ -19,3 +19,6 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(analytics.bp)
     from pos.views import rating
     app.register_blueprint(rating.bp)
+    from pos.views import votes_public, votes_staff
+    app.register_blueprint(votes_public.bp)
+    app.register_blueprint(votes_staff.bp)

@@ -87,7 +87,8 @@ def _result_filters(key: str) -> dict:
 @analytics_page
 def summary():
     _form, scope = filters()
-    m = analytics_summary.summary(db(), scope).messages
+    whole = analytics_summary.summary(db(), scope)
+    m = whole.messages
     everything = inbox_url(scope)
 
     def share_rows(parts, link):
@@ -119,5 +120,16 @@ def summary():
         stage_chart=[(p.label, p.count, inbox_url(scope, stage=p.key)) for p in m.by_stage],
         result_chart=[(p.label, p.count, inbox_url(scope, **_result_filters(p.key))) for p in m.by_result],
         day_chart=[(day.day.strftime("%d.%m"), day.count) for day in m.per_day])
-    return respond("analytics/summary.html", [shares, sources, stages, results, days], messages=m,
-                   everything=everything, **charts)
+    held = [_held_table(name, title, part) for name, title, part in
+            (("votes", "Голосования с опубликованными итогами", whole.votes),
+             ("polls", "Опросы с опубликованными итогами", whole.polls))]
+    charts.update(votes_chart=[(r.organization, r.participants, None) for r in whole.votes.rows],
+                  polls_chart=[(r.organization, r.participants, None) for r in whole.polls.rows])
+    return respond("analytics/summary.html", [shares, sources, stages, results, days, *held], messages=m,
+                   everything=everything, votes=whole.votes, polls=whole.polls, **charts)
+
+
+def _held_table(name: str, title: str, part: analytics_summary.HeldSummary) -> Table:
+    rows = [[r.organization, r.held, r.participants, r.ballots] for r in part.rows]
+    rows.append(["Всего", part.held, part.participants, part.ballots])
+    return Table(name, title, ["Организация", "Проведено", "Участников", "Бюллетеней"], rows)

@@ -27,6 +27,8 @@ def home_url() -> str:
         role = current_role()
         if role and role[0] == Role.ADMINISTRATOR and "admin.home" in _endpoints():
             return url_for("admin.home")  # the administrator starts from what needs attention
+        if role and role[0] == "publisher" and "votes_staff.index" in _endpoints():
+            return url_for("votes_staff.index")  # the organizer of votes and polls has no inbox of messages
         return url_for("staff.inbox") if "staff.inbox" in _endpoints() else url_for("health.health")
     return url_for("applicant.my_messages") if "applicant.my_messages" in _endpoints() else url_for("health.health")
 

@@ -98,3 +98,14 @@ def sent(org_id: int, token: str):
         abort(404)
     due = mine.local(message.answer_due_at, env().timezone)
     return render_template("embed/sent.html", org=org, message=message, due=due, again=bool(request.args.get("again")))
+
+
+@bp.get("/votes/<int:vote_id>")
+def vote(vote_id: int):
+    """A vote or poll on an organization's website: what it is about, its state and published results; taking
+    part is on the platform itself, signed in (a framed page has no session), behind «Войти и проголосовать»."""
+    from pos.views.votes_public import _context, _public_vote
+    vote = _public_vote(vote_id)
+    context = {**_context(vote), "applicant": False, "taken": False}
+    org = db().get(Organization, vote.organization_id)
+    return render_template("embed/vote.html", org=org, **context)

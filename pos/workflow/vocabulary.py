@@ -33,6 +33,7 @@ class Role(StrEnum):
     HEAD = "head"
     CURATOR = "curator"
     ANALYST = "analyst"
+    PUBLISHER = "publisher"
     ADMINISTRATOR = "administrator"
 
 
@@ -43,6 +44,7 @@ ROLE_LABELS = {
     Role.HEAD: "Руководитель",
     Role.CURATOR: "Куратор",
     Role.ANALYST: "Аналитик ЦУР",
+    Role.PUBLISHER: "Организатор голосований и опросов",
     Role.ADMINISTRATOR: "Администратор",
 }
 # Roles that belong to the whole platform rather than to one organization.
