@@ -128,16 +128,19 @@ def register_cli(app: Flask) -> None:
 
     @app.cli.command("set-stage-deadline")
     @click.option("--stage", required=True,
-                  type=click.Choice(["moderation", "coordination", "execution", "agreement", "approval"]))
+                  type=click.Choice(["moderation", "coordination", "execution", "agreement", "approval", "answer"]),
+                  help="answer: the public answer of an incident (with --kind incident only).")
     @click.option("--amount", required=True, type=int)
     @click.option("--unit", required=True, type=click.Choice(["working_hours", "working_days"]))
     @click.option("--jurisdiction", "jurisdiction_id", type=int, help="Root organization id; empty: the default.")
-    def set_stage_deadline(stage, amount, unit, jurisdiction_id):
+    @click.option("--kind", default="message", type=click.Choice(["message", "incident"]),
+                  help="incident: the clock of incidents (public internet posts).")
+    def set_stage_deadline(stage, amount, unit, jurisdiction_id, kind):
         """Set how long a stage may take; active messages are recomputed (and it is recorded)."""
         from pos.services.deadlines import set_stage_rule
         with _session() as session:
             try:
-                changed = set_stage_rule(session, _env(), stage, amount, unit, jurisdiction_id)
+                changed = set_stage_rule(session, _env(), stage, amount, unit, jurisdiction_id, kind)
             except ValueError as exc:
                 raise click.ClickException(str(exc)) from None
         click.echo(f"Срок этапа сохранён, пересчитано сообщений: {changed}.")

@@ -6,10 +6,11 @@ from pos.models.message import ApprovalStep, Attachment, HistoryEntry, Message
 from pos.models.infra import ApiClient, CalendarOverride, Notification, OutboxEvent, StageDeadline
 from pos.models.facts import AnswerPeriod, StageVisit
 from pos.models.rating import RatingMonth, RatingRow
+from pos.models.incidents import PublicPost, PublicReply
 
 __all__ = [
     "AcceleratedSubcategory", "AnswerPeriod", "AnswerTemplate", "ApiClient", "Applicant", "ApprovalStep",
     "Attachment", "CalendarOverride", "Category", "HistoryEntry", "Message", "Notification",
-    "Organization", "OrganizationCategory", "OutboxEvent", "PendingRegistration", "RatingMonth", "RatingRow",
+    "Organization", "OrganizationCategory", "OutboxEvent", "PendingRegistration", "PublicPost", "PublicReply", "RatingMonth", "RatingRow",
     "RoleGrant", "RoleGrantCategory", "StageDeadline", "StageVisit", "Subcategory", "User",
 ]
