@@ -145,6 +145,39 @@ def register_cli(app: Flask) -> None:
                 raise click.ClickException(str(exc)) from None
         click.echo(f"Срок этапа сохранён, пересчитано сообщений: {changed}.")
 
+    @app.cli.command("import-posts")
+    @click.argument("path", type=click.Path(exists=True, dir_okay=False))
+    def import_posts(path):
+        """Take in public posts from a JSON Lines file (one post an line, the push endpoint's fields)."""
+        import json
+
+        from pos.services import incidents
+        posts, lines, bad = [], [], []
+        with open(path, encoding="utf-8") as f:
+            for number, line in enumerate(f, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    posts.append(json.loads(line))
+                    lines.append(number)
+                except ValueError:
+                    bad.append(f"строка {number}: не JSON")
+        created = duplicate = 0
+        cfg = current_app.config
+        for start in range(0, len(posts), incidents.MAX_POSTS):
+            with _session() as session:
+                results = incidents.intake(session, _env(), posts[start:start + incidents.MAX_POSTS],
+                                           window_hours=float(cfg["INCIDENT_WINDOW_HOURS"]),
+                                           threshold=float(cfg["INCIDENT_SIMILARITY"]))
+            for r in results:
+                created += r.status == "created"
+                duplicate += r.status == "duplicate"
+                if r.errors:
+                    bad.append(f"строка {lines[start + r.index]}: " + " ".join(r.errors))
+        click.echo(f"Публикаций создано: {created}, уже были: {duplicate}, с ошибками: {len(bad)}.")
+        for line in bad:
+            click.echo(line)
+
     @app.cli.command("calendar-day")
     @click.argument("day", type=click.DateTime(formats=["%Y-%m-%d", "%d.%m.%Y"]))
     @click.option("--working", "mode", flag_value="working", help="A working day (e.g. a transferred Saturday).")
