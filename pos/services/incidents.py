@@ -136,11 +136,12 @@ def check_post(raw, tz: ZoneInfo) -> tuple[dict | None, list[str]]:
             "published_at": published, "latitude": lat, "longitude": lon, "pictures": pictures}, []
 
 
-def _candidates(session: Session, published_at: datetime, window: timedelta) -> list[grouping.Candidate]:
+def _candidates(session: Session, start: datetime, end: datetime) -> list[grouping.Candidate]:
+    """The posts of active incidents published from `start` to `end`: what new posts may join."""
     rows = session.exec(
         select(PublicPost.incident_id, PublicPost.lemmas, PublicPost.place, PublicPost.published_at)
         .join(Message, Message.id == PublicPost.incident_id)
-        .where(PublicPost.published_at >= published_at - window, PublicPost.published_at <= published_at + window,
+        .where(PublicPost.published_at >= start, PublicPost.published_at <= end,
                Message.stage.in_([s.value for s in ACTIVE_STAGES]))).all()
     return [grouping.Candidate(i, tuple(lem or ()), place or "", _utc(at)) for i, lem, place, at in rows]
 
@@ -180,6 +181,8 @@ def intake(session: Session, env: Env, raw_posts, *, window_hours: float = group
     seen: set[str] = set()
     checked = [check_post(raw, tz) for raw in raw_posts]
     urls = [fields["url"] for fields, _e in checked if fields]
+    moments = [fields["published_at"] for fields, _e in checked if fields]
+    pool = grouping.Pool(_candidates(session, min(moments) - window, max(moments) + window) if moments else ())
     known = set()
     for chunk in range(0, len(urls), 500):
         known |= set(session.exec(select(PublicPost.url).where(PublicPost.url.in_(urls[chunk:chunk + 500]))))
@@ -198,8 +201,7 @@ def intake(session: Session, env: Env, raw_posts, *, window_hours: float = group
             seen.add(url)
             post_lemmas = grouping.text_lemmas(fields["text"])
             target = grouping.best_incident(post_lemmas, fields["place"], fields["published_at"],
-                                            _candidates(session, fields["published_at"], window),
-                                            window=window, threshold=threshold)
+                                            pool.sharing(post_lemmas), window=window, threshold=threshold)
             if target is None:
                 incident, rows = _new_incident(session, env, ctx, fields)
                 outbox_rows += rows
@@ -211,6 +213,7 @@ def intake(session: Session, env: Env, raw_posts, *, window_hours: float = group
             post = PublicPost(**fields, lemmas=post_lemmas, received_at=ctx.now, incident_id=incident.id)
             session.add(post)
             session.flush()
+            pool.add(grouping.Candidate(incident.id, tuple(post_lemmas), fields["place"], fields["published_at"]))
             if target is not None:
                 _note(session, incident, POST_ADDED, ctx.now, None, post_id=post.id)
             results.append(PostResult(index, url, "created", incident.id, incident.number))

@@ -13,7 +13,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(open311.bp)
     from pos.views import incidents
     app.register_blueprint(incidents.bp)
-    from pos.views import staff, staff_admin, staff_message  # noqa: F401  (they add their routes to staff.bp)
+    from pos.views import staff, staff_admin, staff_incidents, staff_message  # noqa: F401  (they add their routes to staff.bp)
     app.register_blueprint(staff.bp)
     from pos.views import analytics
     app.register_blueprint(analytics.bp)

@@ -240,6 +240,8 @@ def apply(action: Action, actor: Actor, message, steps: list, params: dict | Non
     if to_stage != message.stage or action in RESTARTS_STAGE:
         _enter(message, to_stage, ctx)
     _sync_assignee(message, list(steps) + outcome.new_steps)
+    if is_incident(message):  # no applicant to tell: the public answer goes where the posts were
+        outcome.events = [e for e in outcome.events if not e.to_applicant]
     outcome.to_stage = message.stage
     outcome.to_org_id = message.organization_id
     return outcome
