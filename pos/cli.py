@@ -38,7 +38,7 @@ def register_cli(app: Flask) -> None:
                 click.echo("Классификатор загружен.")
                 return
             try:
-                counts = seed.load_demo(session, _env())
+                counts = seed.load_demo(session, _env(), current_app.config["DEMO_PUBLISH_DIR"])
             except RuntimeError as exc:
                 raise click.ClickException(str(exc)) from None
         click.echo(f"Загружено: категорий {counts['categories']}, организаций {counts['organizations']}, "
