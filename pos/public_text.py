@@ -1,8 +1,8 @@
 """Whether a text may be published on the internet: no personal data of anyone (pure).
 
 What is checked (an approved incident answer is published where the post was, clause 2.2.2, and must carry
-nobody's personal data): e-mail addresses; telephone numbers (ten or eleven digits in the usual Russian
-spellings: +7 / 8, brackets, spaces, dashes); full names — a surname, name and patronymic («Иванов Иван
+nobody's personal data): e-mail addresses; telephone numbers (+7 / 8 and ten digits, ten digits, or a local
+number of 5–7 digits in groups, with the usual brackets, spaces and dashes); full names — a surname, name and patronymic («Иванов Иван
 Иванович», the patronymic ends in -вич / -вна / -чна / -ична / -оглы / -кызы), or a surname with initials
 («Иванов И. И.», «И. И. Иванов»); a passport series and number; an СНИЛС. A name of a street («ул. Ленина»)
 or an organization passes. The check is a guard against the usual slips, not a proof: the approving head
@@ -13,8 +13,8 @@ from __future__ import annotations
 import re
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-_PHONE = re.compile(r"(?<!\d)(?:\+7|8)[\s(-]*\d{3}[\s)-]*\d{3}[\s-]*\d{2}[\s-]*\d{2}(?!\d)"
-                    r"|(?<!\d)\d{3}[\s-]\d{2}[\s-]\d{2}(?!\d)")
+# A run of digits with the usual separators; what its digits count makes it (`_is_phone`).
+_DIGITS = re.compile(r"(?<![\d.,])\+?\d[\d\s()\-]{4,20}\d(?![\d.,])")
 _UPPER = "А-ЯЁ"
 _WORD = rf"[{_UPPER}][а-яё]+(?:-[{_UPPER}][а-яё]+)?"
 _PATRONYMIC = r"[А-ЯЁ][а-яё]+(?:вич|вна|чна|ична|инична|оглы|кызы)(?:а|у|ем|е|ой|ы)?"
@@ -25,16 +25,28 @@ _SNILS = re.compile(r"(?<!\d)\d{3}-\d{3}-\d{3}[\s-]\d{2}(?!\d)")
 _CHECKS = (
     (_EMAIL, "адрес электронной почты"),
     (_SNILS, "номер СНИЛС"),
-    (_PHONE, "номер телефона"),
     (_PASSPORT, "серию и номер паспорта"),
     (_FULL_NAME, "фамилию, имя и отчество"),
     (_INITIALS, "фамилию с инициалами"),
 )
 
 
+def _is_phone(run: str) -> bool:
+    """+7 / 8 and ten digits, ten digits, or a local number of 5–7 digits written in groups (22-33-44)."""
+    digits = re.sub(r"\D", "", run)
+    if len(digits) == 11:
+        return digits[0] in "78"
+    if len(digits) == 10:
+        return True
+    return 5 <= len(digits) <= 7 and "-" in run
+
+
 def personal_data_problems(text: str) -> list[str]:
     """What personal data the text seems to hold, in Russian («номер телефона «8 914 …»»); [] when none."""
     problems = []
+    phone = next((m.group(0).strip() for m in _DIGITS.finditer(text or "") if _is_phone(m.group(0))), None)
+    if phone:
+        problems.append(f"номер телефона «{phone}»")
     for pattern, what in _CHECKS:
         found = pattern.search(text or "")
         if found:
