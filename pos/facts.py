@@ -40,6 +40,7 @@ class Step:
     answer_due: datetime
     accelerated: bool
     is_repeated: bool
+    is_incident: bool = False
 
 
 @dataclass
@@ -90,7 +91,7 @@ def advance(visit, period, step: Step, *, message_id: int,
                 message_id=message_id, organization_id=step.organization_id, stage=str(step.to_stage),
                 entered_at=step.at, entry_due_at=step.stage_due, due_at=step.stage_due, due_changed_at=None,
                 left_at=None, left_action=None, on_time=None, is_repeated=step.is_repeated,
-                accelerated=step.accelerated)
+                accelerated=step.accelerated, is_incident=step.is_incident)
     elif visit is not None:
         _follow(visit, step.organization_id, step.stage_due if active else None, step.accelerated, step.at)
 
@@ -107,5 +108,5 @@ def advance(visit, period, step: Step, *, message_id: int,
             message_id=message_id, organization_id=step.organization_id, opened_at=step.at,
             entry_due_at=step.answer_due, due_at=step.answer_due, due_changed_at=None, closed_at=None,
             closed_action=None, outcome=None, on_time=None, is_repeated=step.is_repeated,
-            accelerated=step.accelerated)
+            accelerated=step.accelerated, is_incident=step.is_incident)
     return out

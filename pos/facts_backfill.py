@@ -40,7 +40,7 @@ history_t = sa.table("history_entry", sa.column("id", sa.Integer), sa.column("me
                      sa.column("details", sa.Text))  # decoded only where it matters: `_answer_due_change`
 organization_t = sa.table("organization", sa.column("id", sa.Integer), sa.column("root_id", sa.Integer))
 _COMMON = ("message_id", "organization_id", "entry_due_at", "due_at", "due_changed_at", "on_time",
-           "is_repeated", "accelerated")
+           "is_repeated", "accelerated")  # is_incident: set by migration 0750 from the message's kind
 VISIT_COLUMNS = _COMMON + ("stage", "entered_at", "left_at", "left_action")
 PERIOD_COLUMNS = _COMMON + ("opened_at", "closed_at", "closed_action", "outcome")
 
@@ -115,7 +115,8 @@ def walk(message, entries, deadlines: _Deadlines, *, trust_current: bool = True)
                 stage_due = visit.due_at
         step = facts.Step(at=e.at, action=e.action, from_stage=e.from_stage, to_stage=e.to_stage,
                           organization_id=e.to_org_id, stage_due=stage_due, answer_due=answer_due,
-                          accelerated=accelerated, is_repeated=bool(message.is_repeated))
+                          accelerated=accelerated, is_repeated=bool(message.is_repeated),
+                          is_incident=kind == "incident")
         done = facts.advance(visit, period, step, message_id=message.id, make_visit=Record, make_period=Record)
         visit, period = done.visit, done.period
         if done.new_visit is not None:

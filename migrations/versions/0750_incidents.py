@@ -20,6 +20,19 @@ def upgrade() -> None:
         batch.add_column(sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=16), server_default='message',
                                    nullable=False))
         batch.create_index('ix_message_kind', ['kind'], unique=False)
+    # After a downgrade past this revision the kind is gone but the source says it (nothing else is «internet»).
+    op.execute("UPDATE message SET kind = 'incident' WHERE source = 'internet'")
+    for table in ('stage_visit', 'answer_period'):
+        with op.batch_alter_table(table) as batch:
+            batch.add_column(sa.Column('is_incident', sa.Boolean(), server_default='0', nullable=False))
+        op.execute(f"UPDATE {table} SET is_incident = true WHERE message_id IN "
+                   "(SELECT id FROM message WHERE kind = 'incident')")
+    # The rating leaves incidents out (2.2.5): the flag joins its index, so the count stays index-only.
+    op.drop_index('ix_stage_visit_rating', table_name='stage_visit')
+    op.create_index('ix_stage_visit_rating', 'stage_visit', ['stage', 'left_at', 'due_at', 'entered_at',
+                                                             'organization_id', 'is_repeated', 'is_incident'])
+    with op.batch_alter_table('rating_month') as batch:
+        batch.add_column(sa.Column('with_incidents', sa.Boolean(), server_default='0', nullable=False))
     with op.batch_alter_table('stage_deadline') as batch:
         batch.add_column(sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=16), server_default='message',
                                    nullable=False))
@@ -72,6 +85,14 @@ def downgrade() -> None:
     op.drop_table('public_post')
     with op.batch_alter_table('stage_deadline') as batch:
         batch.drop_column('kind')
+    with op.batch_alter_table('rating_month') as batch:
+        batch.drop_column('with_incidents')
+    op.drop_index('ix_stage_visit_rating', table_name='stage_visit')
+    op.create_index('ix_stage_visit_rating', 'stage_visit',
+                    ['stage', 'left_at', 'due_at', 'entered_at', 'organization_id', 'is_repeated'])
+    for table in ('stage_visit', 'answer_period'):
+        with op.batch_alter_table(table) as batch:
+            batch.drop_column('is_incident')
     with op.batch_alter_table('message') as batch:
         batch.drop_index('ix_message_kind')
         batch.drop_column('kind')
