@@ -190,3 +190,34 @@ def test_import_posts_from_a_json_lines_file(fresh_database, tmp_path):
     assert "уже были: 1" in again.output
     missing = app.test_cli_runner().invoke(args=["import-posts", str(tmp_path / "nope.jsonl")])
     assert missing.exit_code != 0
+
+
+def test_the_ticker_schedules_the_vk_intake_once_per_period_when_configured(monkeypatch):
+    from jobs import ticker
+    from pos import queue
+
+    class Conn:
+        def __init__(self):
+            self.keys = set()
+
+        def set(self, key, value, nx=False, px=None, ex=None):
+            if nx and key in self.keys:
+                return False
+            self.keys.add(key)
+            return True
+
+    calls = []
+
+    class Queue:
+        def enqueue_call(self, func, **kwargs):
+            calls.append(func)
+
+    monkeypatch.setattr(queue, "queue", lambda cfg, name, conn: Queue())
+    conn = Conn()
+    cfg = {"QUEUE_NAMESPACE": "t", "VK_TOKEN": "", "VK_KEYWORDS": "мусор", "VK_FETCH_MINUTES": 10}
+    ticker.Ticker(cfg).maybe_fetch_posts(conn)
+    assert calls == []  # no token: nothing to fetch
+    cfg["VK_TOKEN"] = "token"
+    for _ in range(3):
+        ticker.Ticker(cfg).maybe_fetch_posts(conn)
+    assert calls == ["jobs.incidents.fetch_vk"]

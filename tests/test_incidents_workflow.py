@@ -214,3 +214,16 @@ def test_incidents_are_not_in_the_open311_api(client, session, env, world):
     assert body.status_code == 404
     listing = client.get("/open311/v2/requests.json").get_data(as_text=True)
     assert incident.number not in listing and "vasya_blag" not in listing
+
+
+def test_a_publication_that_gave_up_is_on_the_failures_page_and_can_be_sent_again(app, session, env, world,
+                                                                                   answered):
+    row = publication_row(session, answered)
+    row.status, row.last_error, row.attempts = "failed", "AdapterError: Демо-сеть недоступна", 5
+    session.commit()
+    client = signed_in(app, "admin")
+    page = client.get("/staff/outbox").get_data(as_text=True)
+    assert "публикация ответа на инцидент" in page and "Демо-сеть недоступна" in page
+    assert client.post(f"/staff/outbox/{row.id}/retry").status_code == 303
+    session.refresh(row)
+    assert row.status == "pending" and row.attempts == 0
