@@ -16,7 +16,7 @@ from sqlmodel import Session
 from jobs import runtime
 from pos import clock, mail
 from pos.models import OutboxEvent
-from pos.services import notifications, registration
+from pos.services import notifications, public_reply, registration
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +75,10 @@ def deliver(outbox_id: int) -> str:
         if not claim(session, outbox_id, int(cfg["JOB_TIMEOUT"])):
             return "nothing to do"
         row = session.get(OutboxEvent, outbox_id)
+        if public_reply.is_publication(row.payload or {}):  # an incident's answer, to its network
+            url = public_reply.publish(session, cfg, row)
+            finish(session, outbox_id)
+            return f"published {url}"
         if registration.is_letter(row.payload or {}):  # a letter to an address, not to a person we know
             letters = registration.send_letter(session, cfg, row)
             finish(session, outbox_id)

@@ -40,6 +40,7 @@ class Ticker:
                 self.enqueue_periodic(conn)
             self.maybe_digest(conn)
             self.maybe_rating(conn)
+            self.maybe_fetch_posts(conn)
         except Exception as exc:  # keep ticking: the outbox keeps the work
             log.warning("tick failed: %s: %s", exc.__class__.__name__, exc)
 
@@ -76,6 +77,18 @@ class Ticker:
             queue.queue(self.cfg, queue.DEFAULT, conn).enqueue_call(
                 "jobs.rating.run", timeout=3600, result_ttl=3600, description=f"rating {name}",
                 job_id=f"{self.ns}-rating-{name}-{int(time.time())}")
+
+    def maybe_fetch_posts(self, conn) -> None:
+        """Public posts from VK every POS_VK_FETCH_MINUTES, once in the cluster, when a token and keywords are set."""
+        from jobs import incidents
+
+        if not incidents.enabled(self.cfg):
+            return
+        period = float(self.cfg.get("VK_FETCH_MINUTES", 10)) * 60
+        if self._lock(conn, "vk-fetch", period):
+            queue.queue(self.cfg, queue.DEFAULT, conn).enqueue_call(
+                "jobs.incidents.fetch_vk", timeout=600, result_ttl=3600, description="VK posts",
+                job_id=f"{self.ns}-vk-fetch-{int(time.time())}")
 
     def run(self, stop: threading.Event) -> None:
         while not stop.is_set():

@@ -38,7 +38,7 @@ def register_cli(app: Flask) -> None:
                 click.echo("Классификатор загружен.")
                 return
             try:
-                counts = seed.load_demo(session, _env())
+                counts = seed.load_demo(session, _env(), current_app.config["DEMO_PUBLISH_DIR"])
             except RuntimeError as exc:
                 raise click.ClickException(str(exc)) from None
         click.echo(f"Загружено: категорий {counts['categories']}, организаций {counts['organizations']}, "
@@ -138,19 +138,55 @@ def register_cli(app: Flask) -> None:
 
     @app.cli.command("set-stage-deadline")
     @click.option("--stage", required=True,
-                  type=click.Choice(["moderation", "coordination", "execution", "agreement", "approval"]))
+                  type=click.Choice(["moderation", "coordination", "execution", "agreement", "approval", "answer"]),
+                  help="answer: the public answer of an incident (with --kind incident only).")
     @click.option("--amount", required=True, type=int)
     @click.option("--unit", required=True, type=click.Choice(["working_hours", "working_days"]))
     @click.option("--jurisdiction", "jurisdiction_id", type=int, help="Root organization id; empty: the default.")
-    def set_stage_deadline(stage, amount, unit, jurisdiction_id):
+    @click.option("--kind", default="message", type=click.Choice(["message", "incident"]),
+                  help="incident: the clock of incidents (public internet posts).")
+    def set_stage_deadline(stage, amount, unit, jurisdiction_id, kind):
         """Set how long a stage may take; active messages are recomputed (and it is recorded)."""
         from pos.services.deadlines import set_stage_rule
         with _session() as session:
             try:
-                changed = set_stage_rule(session, _env(), stage, amount, unit, jurisdiction_id)
+                changed = set_stage_rule(session, _env(), stage, amount, unit, jurisdiction_id, kind)
             except ValueError as exc:
                 raise click.ClickException(str(exc)) from None
         click.echo(f"Срок этапа сохранён, пересчитано сообщений: {changed}.")
+
+    @app.cli.command("import-posts")
+    @click.argument("path", type=click.Path(exists=True, dir_okay=False))
+    def import_posts(path):
+        """Take in public posts from a JSON Lines file (one post an line, the push endpoint's fields)."""
+        import json
+
+        from pos.services import incidents
+        posts, lines, bad = [], [], []
+        with open(path, encoding="utf-8") as f:
+            for number, line in enumerate(f, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    posts.append(json.loads(line))
+                    lines.append(number)
+                except ValueError:
+                    bad.append(f"строка {number}: не JSON")
+        created = duplicate = 0
+        cfg = current_app.config
+        for start in range(0, len(posts), incidents.MAX_POSTS):
+            with _session() as session:
+                results = incidents.intake(session, _env(), posts[start:start + incidents.MAX_POSTS],
+                                           window_hours=float(cfg["INCIDENT_WINDOW_HOURS"]),
+                                           threshold=float(cfg["INCIDENT_SIMILARITY"]))
+            for r in results:
+                created += r.status == "created"
+                duplicate += r.status == "duplicate"
+                if r.errors:
+                    bad.append(f"строка {lines[start + r.index]}: " + " ".join(r.errors))
+        click.echo(f"Публикаций создано: {created}, уже были: {duplicate}, с ошибками: {len(bad)}.")
+        for line in bad:
+            click.echo(line)
 
     @app.cli.command("calendar-day")
     @click.argument("day", type=click.DateTime(formats=["%Y-%m-%d", "%d.%m.%Y"]))

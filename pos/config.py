@@ -99,5 +99,14 @@ class Config:
     # Clause 4.3: unpublished on the 15th at this local hour, the platform publishes the month's draft itself.
     RATING_PUBLISH_HOUR = int(os.environ.get("POS_RATING_PUBLISH_HOUR", "9"))
     # «Частые проблемы»: at most this many texts of a period are read for its words (an even sample beyond).
+    # Incidents (public internet posts): posts within this many hours of each other may be one incident, if
+    # their texts are this similar (pos/incident_grouping.py); which adapter publishes the replies per network.
+    INCIDENT_WINDOW_HOURS = float(os.environ.get("POS_INCIDENT_WINDOW_HOURS", "72"))
+    INCIDENT_SIMILARITY = float(os.environ.get("POS_INCIDENT_SIMILARITY", "0.3"))
+    INCIDENT_PUBLISHERS = os.environ.get("POS_INCIDENT_PUBLISHERS", "vk=vk,demo=demo")
+    DEMO_PUBLISH_DIR = os.environ.get("POS_DEMO_PUBLISH_DIR", str(INSTANCE / "demo-network"))
+    VK_TOKEN = os.environ.get("POS_VK_TOKEN", "")
+    VK_KEYWORDS = os.environ.get("POS_VK_KEYWORDS", "")
+    VK_FETCH_MINUTES = float(os.environ.get("POS_VK_FETCH_MINUTES", "10"))
     ANALYTICS_WORD_SAMPLE = int(os.environ.get("POS_ANALYTICS_WORD_SAMPLE", "3000"))
     TESTING = False

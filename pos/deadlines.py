@@ -43,6 +43,20 @@ DEFAULT_STAGE_RULES: dict[str, StageRule] = {
 }
 
 
+# Incidents (public internet posts, clause 2.2.2) run on a shorter clock: the public answer within one
+# working day (8 working hours), the stages in working hours. "answer" is the incident's answer deadline.
+MESSAGE, INCIDENT = "message", "incident"
+INCIDENT_ANSWER = "answer"
+DEFAULT_INCIDENT_RULES: dict[str, StageRule] = {
+    INCIDENT_ANSWER: StageRule(8, WORKING_HOURS),
+    "moderation": StageRule(1, WORKING_HOURS),
+    "coordination": StageRule(1, WORKING_HOURS),
+    "execution": StageRule(4, WORKING_HOURS),
+    "agreement": StageRule(1, WORKING_HOURS),
+    "approval": StageRule(1, WORKING_HOURS),
+}
+
+
 @dataclass
 class ProductionCalendar:
     """Working days in Russia: `holidays` plus local overrides {date: is_working}."""
@@ -77,6 +91,8 @@ class DeadlinePolicy:
     # {(jurisdiction_id or None, stage): rule}; None is the installation's default.
     rules: dict[tuple[int | None, str], StageRule] = field(default_factory=dict)
     max_postpone_days: int = MAX_POSTPONE_DAYS
+    # The same for incidents, "answer" included.
+    incident_rules: dict[tuple[int | None, str], StageRule] = field(default_factory=dict)
 
     # --- conversions -----------------------------------------------------
     def local(self, moment: datetime) -> datetime:
@@ -94,8 +110,11 @@ class DeadlinePolicy:
         return self.to_utc(datetime.combine(day, time(23, 59, 59), self.tz))
 
     # --- the answer ------------------------------------------------------
-    def answer_due(self, received_at: datetime, accelerated: bool) -> datetime:
-        """30 (or 10) calendar days from the day of arrival, to the end of that day."""
+    def answer_due(self, received_at: datetime, accelerated: bool, kind: str = MESSAGE,
+                   jurisdiction_id: int | None = None) -> datetime:
+        """30 (or 10) calendar days from the day of arrival, to the end of that day; an incident's on its clock."""
+        if kind == INCIDENT:
+            return self._due(self.rule(INCIDENT_ANSWER, jurisdiction_id, kind), received_at)
         days = ACCELERATED_ANSWER_DAYS if accelerated else ANSWER_DAYS
         return self.end_of_local_day(self.local(received_at).date() + timedelta(days=days))
 
@@ -104,13 +123,17 @@ class DeadlinePolicy:
         return self.local_today(now) + timedelta(days=self.max_postpone_days)
 
     # --- stages ----------------------------------------------------------
-    def rule(self, stage: str, jurisdiction_id: int | None) -> StageRule:
-        return (self.rules.get((jurisdiction_id, stage))
-                or self.rules.get((None, stage))
-                or DEFAULT_STAGE_RULES[stage])
+    def rule(self, stage: str, jurisdiction_id: int | None, kind: str = MESSAGE) -> StageRule:
+        rules, defaults = ((self.incident_rules, DEFAULT_INCIDENT_RULES) if kind == INCIDENT
+                           else (self.rules, DEFAULT_STAGE_RULES))
+        return (rules.get((jurisdiction_id, stage))
+                or rules.get((None, stage))
+                or defaults[stage])
 
-    def stage_due(self, stage: str, start: datetime, jurisdiction_id: int | None) -> datetime:
-        rule = self.rule(stage, jurisdiction_id)
+    def stage_due(self, stage: str, start: datetime, jurisdiction_id: int | None, kind: str = MESSAGE) -> datetime:
+        return self._due(self.rule(stage, jurisdiction_id, kind), start)
+
+    def _due(self, rule: StageRule, start: datetime) -> datetime:
         if rule.unit == WORKING_HOURS:
             return self.add_working_hours(start, rule.amount)
         day = self.calendar.add_working_days(self.local(start).date(), rule.amount)

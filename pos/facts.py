@@ -12,7 +12,7 @@ cannot disagree about what a passage is:
 - the answer period opens whenever the message is in an active stage without one (arrival, the return
   from a postponement: clause 3.9 counts anew from the return); the approval of an answer closes it as
   answered, an approved «отложено» as postponed (both are the answer given, on time or not); the
-  moderator's rejection closes it without an answer.
+  moderator's rejection (or, for an incident, «не требует ответа») closes it without an answer.
 
 Rows are duck-typed: `advance()` reads and sets attributes of the open ones and makes new ones with the
 factories it is given (the SQLModel tables live, plain records in the backfill).
@@ -25,7 +25,7 @@ from typing import Any, Callable
 
 from pos.workflow import ACTIVE_STAGES, RESTARTS_STAGE, Action, Stage
 
-ANSWERED, POSTPONED, REJECTED = "answered", "postponed", "rejected"
+ANSWERED, POSTPONED, REJECTED, CLOSED = "answered", "postponed", "rejected", "closed"
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,7 @@ class Step:
     answer_due: datetime
     accelerated: bool
     is_repeated: bool
+    is_incident: bool = False
 
 
 @dataclass
@@ -64,6 +65,8 @@ def _answer_outcome(step: Step) -> str | None:
         return POSTPONED
     if step.to_stage == Stage.REJECTED:
         return REJECTED
+    if step.to_stage == Stage.CLOSED:  # an incident that needs no answer: no answer given, none due
+        return CLOSED
     return None
 
 
@@ -88,7 +91,7 @@ def advance(visit, period, step: Step, *, message_id: int,
                 message_id=message_id, organization_id=step.organization_id, stage=str(step.to_stage),
                 entered_at=step.at, entry_due_at=step.stage_due, due_at=step.stage_due, due_changed_at=None,
                 left_at=None, left_action=None, on_time=None, is_repeated=step.is_repeated,
-                accelerated=step.accelerated)
+                accelerated=step.accelerated, is_incident=step.is_incident)
     elif visit is not None:
         _follow(visit, step.organization_id, step.stage_due if active else None, step.accelerated, step.at)
 
@@ -96,7 +99,7 @@ def advance(visit, period, step: Step, *, message_id: int,
     if period is not None and outcome is not None:
         period.closed_at, period.closed_action, period.outcome = step.at, str(step.action), outcome
         period.organization_id = step.organization_id
-        period.on_time = None if outcome == REJECTED else step.at <= period.due_at
+        period.on_time = None if outcome in (REJECTED, CLOSED) else step.at <= period.due_at
         out.closed_period, out.period = period, None
     elif period is not None:
         _follow(period, step.organization_id, step.answer_due, step.accelerated, step.at)
@@ -105,5 +108,5 @@ def advance(visit, period, step: Step, *, message_id: int,
             message_id=message_id, organization_id=step.organization_id, opened_at=step.at,
             entry_due_at=step.answer_due, due_at=step.answer_due, due_changed_at=None, closed_at=None,
             closed_action=None, outcome=None, on_time=None, is_repeated=step.is_repeated,
-            accelerated=step.accelerated)
+            accelerated=step.accelerated, is_incident=step.is_incident)
     return out

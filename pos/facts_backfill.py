@@ -33,14 +33,14 @@ _t = UTCDateTime
 message_t = sa.table("message", sa.column("id", sa.Integer), sa.column("stage", sa.String),
                      sa.column("received_at", _t()), sa.column("stage_due_at", _t()),
                      sa.column("answer_due_at", _t()), sa.column("accelerated", sa.Boolean),
-                     sa.column("is_repeated", sa.Boolean))
+                     sa.column("is_repeated", sa.Boolean), sa.column("source", sa.String))
 history_t = sa.table("history_entry", sa.column("id", sa.Integer), sa.column("message_id", sa.Integer),
                      sa.column("at", _t()), sa.column("action", sa.String), sa.column("from_stage", sa.String),
                      sa.column("to_stage", sa.String), sa.column("to_org_id", sa.Integer),
                      sa.column("details", sa.Text))  # decoded only where it matters: `_answer_due_change`
 organization_t = sa.table("organization", sa.column("id", sa.Integer), sa.column("root_id", sa.Integer))
 _COMMON = ("message_id", "organization_id", "entry_due_at", "due_at", "due_changed_at", "on_time",
-           "is_repeated", "accelerated")
+           "is_repeated", "accelerated")  # is_incident: set by migration 0750 from the message's kind
 VISIT_COLUMNS = _COMMON + ("stage", "entered_at", "left_at", "left_action")
 PERIOD_COLUMNS = _COMMON + ("opened_at", "closed_at", "closed_action", "outcome")
 
@@ -67,13 +67,13 @@ class _Deadlines:
     def __init__(self, policy: DeadlinePolicy, roots: dict[int, int]):
         self.policy, self.roots, self._days = policy, roots, {}
 
-    def stage_due(self, stage: str, start: datetime, org_id: int | None) -> datetime:
+    def stage_due(self, stage: str, start: datetime, org_id: int | None, kind: str = "message") -> datetime:
         jurisdiction = self.roots.get(org_id) if org_id is not None else None
-        if self.policy.rule(stage, jurisdiction).unit != WORKING_DAYS:
-            return self.policy.stage_due(stage, start, jurisdiction)
-        key = (stage, jurisdiction, self.policy.local(start).date())
+        if self.policy.rule(stage, jurisdiction, kind).unit != WORKING_DAYS:
+            return self.policy.stage_due(stage, start, jurisdiction, kind)
+        key = (stage, jurisdiction, kind, self.policy.local(start).date())
         if key not in self._days:
-            self._days[key] = self.policy.stage_due(stage, start, jurisdiction)
+            self._days[key] = self.policy.stage_due(stage, start, jurisdiction, kind)
         return self._days[key]
 
 
@@ -93,6 +93,9 @@ def walk(message, entries, deadlines: _Deadlines, *, trust_current: bool = True)
     visits, periods = [], []
     visit = period = None
     base, accelerated, answer_due = message.received_at, bool(message.accelerated), message.answer_due_at
+    # An incident (public internet posts, migration 0750) runs on its own clock; before that migration only
+    # its source says what it is.
+    kind = getattr(message, "kind", None) or ("incident" if message.source == "internet" else "message")
     for e in entries:
         change = _answer_due_change(e.details)
         if e.action in (Action.SUBMIT, Action.RESUME):
@@ -100,18 +103,20 @@ def walk(message, entries, deadlines: _Deadlines, *, trust_current: bool = True)
         if change is not None:
             accelerated = bool(change.get("accelerated", accelerated))
         if e.action in (Action.SUBMIT, Action.RESUME) or change is not None:
-            answer_due = policy.answer_due(base, accelerated)
+            answer_due = policy.answer_due(base, accelerated, kind,
+                                           deadlines.roots.get(e.to_org_id) if e.to_org_id is not None else None)
         stage_due = None
         if e.to_stage in ACTIVE_STAGES:
             if facts.restarts(e.action, e.from_stage, e.to_stage):
-                stage_due = min(deadlines.stage_due(e.to_stage, e.at, e.to_org_id), answer_due)
+                stage_due = min(deadlines.stage_due(e.to_stage, e.at, e.to_org_id, kind), answer_due)
             elif visit is not None and (change is not None or e.action == RECOMPUTED):
-                stage_due = min(deadlines.stage_due(e.to_stage, visit.entered_at, e.to_org_id), answer_due)
+                stage_due = min(deadlines.stage_due(e.to_stage, visit.entered_at, e.to_org_id, kind), answer_due)
             elif visit is not None:
                 stage_due = visit.due_at
         step = facts.Step(at=e.at, action=e.action, from_stage=e.from_stage, to_stage=e.to_stage,
                           organization_id=e.to_org_id, stage_due=stage_due, answer_due=answer_due,
-                          accelerated=accelerated, is_repeated=bool(message.is_repeated))
+                          accelerated=accelerated, is_repeated=bool(message.is_repeated),
+                          is_incident=kind == "incident")
         done = facts.advance(visit, period, step, message_id=message.id, make_visit=Record, make_period=Record)
         visit, period = done.visit, done.period
         if done.new_visit is not None:

@@ -34,7 +34,9 @@ def result_text(result: str | None, postponed_until: date | None = None) -> str:
 
 
 # Where a message came from (Message.source): the analytics «Сводка» and the inbox filter.
-SOURCE_LABELS = {"web": "сайт", "embed": "встроенная форма", "api": "API", "seed": "демо"}
+SOURCE_LABELS = {"web": "сайт", "embed": "встроенная форма", "api": "API", "seed": "демо", "internet": "интернет"}
+# What a message is (Message.kind): an official message, or an incident made of public internet posts (2.2.5).
+KIND_LABELS = {"message": "сообщение", "incident": "инцидент"}
 
 # The background queue's states (pos.models.infra.OutboxEvent.status), for the administrator.
 OUTBOX_STATUS = {
@@ -60,6 +62,7 @@ OUTBOX_EVENTS = {
     "escalated": "передано куратору",
     "vote_opened": "началось голосование или опрос",
     "vote_results": "опубликованы итоги голосования или опроса",
+    "public_reply": "публикация ответа на инцидент",
 }
 
 # The record of administrative changes (pos.models.admin.AdminChange): what was changed, and how.

@@ -193,6 +193,10 @@ class MemoryWorld:
         if stage == Stage.REJECTED:
             self.act("moderator", message, Action.REJECT, reason="г")
             return message
+        if stage == Stage.CLOSED:  # an incident that needs no answer (only incidents reach it)
+            message.kind = "incident"
+            self.act("moderator", message, Action.CLOSE_NO_ANSWER, comment="Не требует ответа")
+            return message
         self.act("moderator", message, Action.ACCEPT)
         if stage == Stage.COORDINATION:
             return message

@@ -82,11 +82,14 @@ def case(w: MemoryWorld, action: Action, org: str = "A"):
         Action.RESUME: {},
         Action.RATE: {"rating": 4},
         Action.REPEAT: {"text": "Яма снова появилась"},
+        Action.CLOSE_NO_ANSWER: {"comment": "Пост — поздравление с праздником, проблемы нет"},
     }[action]
     if action == Action.RETURN:
         message = _passed_on(w)
     elif stage == Stage.ANSWERED:
         message = _at(w, stage, org, rating=2 if action == Action.REPEAT else None)
+    elif action in wf.INCIDENT_ONLY:
+        message = _at(w, stage, org, kind="incident")
     else:
         message = _at(w, stage, org)
     if action == Action.RESUME:
@@ -794,3 +797,42 @@ def test_control_characters_are_dropped_from_typed_text(w):
     message = w.message(Stage.AGREEMENT, agreeing=("a.head1",))
     outcome = w.act("a.head1", message, Action.REJECT_AGREEMENT, comment="Уточните\x00 сроки\nи адрес\x07")
     assert outcome.details["comment"] == "Уточните сроки\nи адрес"
+
+
+# --- incidents (public internet posts) -------------------------------------------------
+
+def test_close_no_answer_is_for_incidents_only(w):
+    message = w.message(Stage.MODERATION)
+    error = assert_refused(w, "moderator", message, Action.CLOSE_NO_ANSWER, {"comment": "Нет проблемы"})
+    assert "только у инцидентов" in str(error)
+
+
+def test_close_no_answer_needs_a_comment_and_ends_the_incident(w):
+    incident = w.message(Stage.MODERATION, kind="incident")
+    assert_refused(w, "moderator", incident, Action.CLOSE_NO_ANSWER, {"comment": "  "}, error=Invalid,
+                   match="Комментарий")
+    outcome = w.act("moderator", incident, Action.CLOSE_NO_ANSWER, comment="Реклама, проблемы нет")
+    assert incident.stage == Stage.CLOSED and Stage.CLOSED in wf.FINAL_STAGES
+    assert outcome.details["comment"] == "Реклама, проблемы нет"
+    assert outcome.events == []  # nobody to notify: the author of a post is no applicant
+    assert wf.allowed_actions(w.ctx.actor("moderator"), incident, w.steps(incident), w.ctx) == []
+
+
+def test_an_incident_runs_on_its_own_shorter_clock(w):
+    message = w.message(Stage.MODERATION)
+    incident = w.message(Stage.MODERATION, kind="incident")
+    policy = w.ctx.deadlines
+    assert incident.answer_due_at == policy.add_working_hours(incident.received_at, 8)
+    assert incident.answer_due_at < message.answer_due_at
+    assert incident.stage_due_at == policy.add_working_hours(incident.received_at, 1)
+
+
+def test_an_incident_answer_with_personal_data_is_refused(w):
+    incident = w.message(Stage.EXECUTION, kind="incident")
+    params = w.answer_params(answer_text="Яму заделали, звоните 8 914 123-45-67")
+    error = assert_refused(w, "a.executor", incident, Action.PREPARE_ANSWER, params, error=Invalid)
+    assert "номер телефона" in str(error)
+    w.act("a.executor", incident, Action.PREPARE_ANSWER, **w.answer_params(answer_text="Яму на ул. Ленина заделали."))
+    outcome = w.act("a.approver", incident, Action.APPROVE)
+    assert incident.stage == Stage.ANSWERED
+    assert [e.kind for e in outcome.events] == ["public_reply"]

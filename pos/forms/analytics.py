@@ -1,4 +1,5 @@
-"""The filter of every analytics page: a period, a jurisdiction, an organization with its subtree (GET).
+"""The filter of every analytics page: a period, a jurisdiction, an organization with its subtree, the kind
+(official messages, incidents, all; GET).
 
 Interface: `AnalyticsFilterForm(request.args)`, then `set_choices(jurisdictions, organizations)`
 with (id, label) pairs the person may choose, then `validate()`. A value outside the choices, a date out
@@ -7,7 +8,7 @@ field (the view answers 400 and shows the form). Empty dates mean the last DEFAU
 """
 from __future__ import annotations
 
-from wtforms import Form
+from wtforms import Form, SelectField
 from wtforms.validators import Optional
 
 from pos.forms.fields import BoundedDateField, IdSelectField
@@ -25,6 +26,8 @@ class AnalyticsFilterForm(Form):
     date_to = BoundedDateField("по", validators=[Optional()])
     jurisdiction_id = IdSelectField("Юрисдикция", validators=[Optional()])
     organization_id = IdSelectField("Организация (с подведомственными)", validators=[Optional()])
+    # Clause 2.2.5: official messages and incidents (public internet posts) apart and together.
+    kind = SelectField("Вид", default="", choices=[("", "все"), ("message", "сообщения"), ("incident", "инциденты")])
 
     def set_choices(self, jurisdictions: list[tuple[int, str]], organizations: list[tuple[int, str]],
                     all_label: str = "все") -> None:

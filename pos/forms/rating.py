@@ -1,6 +1,6 @@
 """The rating's forms: the analyst's «Пересчитать» and «Опубликовать» (POST, CSRF) and the month picker."""
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, StringField
+from wtforms import BooleanField, HiddenField, StringField
 from wtforms.validators import DataRequired, Regexp
 
 from pos.forms.staff import _RussianMeta
@@ -21,7 +21,9 @@ class RecomputeForm(FlaskForm):
         pass
 
     month = HiddenField(validators=[DataRequired(), MONTH])
+    # Clause 2.2.5: official messages only, unless the analyst counts incidents in.
+    with_incidents = BooleanField("Учитывать инциденты (публикации в интернете)")
 
 
 class PublishForm(RecomputeForm):
-    pass
+    with_incidents = None

@@ -67,6 +67,11 @@ class RejectForm(ActionForm):
         self.reason.choices = [(code, f"{code}) {text}") for code, text in REJECTION_REASONS.items()]
 
 
+class CloseNoAnswerForm(ActionForm):
+    """«Не требует ответа»: incidents only (a post that names no problem to solve), with the moderator's reason."""
+    comment = _comment("Комментарий", required=True)
+
+
 class ChangeOrganizationForm(ActionForm):
     organization_id = _org_field("Новая организация")
 
@@ -204,6 +209,7 @@ class DelegateForm(ActionForm):
 FORMS: dict[Action, type[ActionForm]] = {
     Action.ACCEPT: AcceptForm,
     Action.REJECT: RejectForm,
+    Action.CLOSE_NO_ANSWER: CloseNoAnswerForm,
     Action.CHANGE_ORGANIZATION: ChangeOrganizationForm,
     Action.CHANGE_CATEGORY: ChangeCategoryForm,
     Action.ASSIGN_EXECUTOR: AssignExecutorForm,
@@ -234,6 +240,7 @@ class FilterForm(FlaskForm):
     deadline = SelectField("Срок", choices=[("", "любой"), ("overdue", "просрочено"), ("soon", "истекает")],
                            validate_choice=False)
     source = SelectField("Источник", choices=[("", "любой"), *SOURCE_LABELS.items()], default="")
+    kind = SelectField("Вид", default="", choices=[("", "все"), ("message", "сообщения"), ("incident", "инциденты")])
     result = SelectField("Результат", default="",
                          choices=[("", "любой"), *((r.value, label) for r, label in RESULT_LABELS.items())])
     repeated = BooleanField("Только повторные")

@@ -10,11 +10,13 @@ from pos.models.audit import PdAccess
 from pos.models.admin import AdminChange
 from pos.models.votes import (Vote, VoteAnswer, VoteBallot, VoteOption, VoteParticipation, VoteQuestion,
                               VoteSubscription)
+from pos.models.incidents import PublicPost, PublicReply
 
 __all__ = [
     "AcceleratedSubcategory", "AdminChange", "AnswerPeriod", "AnswerTemplate", "ApiClient", "Applicant", "ApprovalStep",
     "Attachment", "CalendarOverride", "Category", "HistoryEntry", "Message", "Notification",
-    "Organization", "OrganizationCategory", "OutboxEvent", "PdAccess", "PendingRegistration", "RatingMonth",
-    "RatingRow", "RoleGrant", "RoleGrantCategory", "StageDeadline", "StageVisit", "Subcategory", "User", "Vote",
-    "VoteAnswer", "VoteBallot", "VoteOption", "VoteParticipation", "VoteQuestion", "VoteSubscription",
+    "Organization", "OrganizationCategory", "OutboxEvent", "PdAccess", "PendingRegistration", "PublicPost",
+    "PublicReply", "RatingMonth", "RatingRow", "RoleGrant", "RoleGrantCategory", "StageDeadline", "StageVisit",
+    "Subcategory", "User", "Vote", "VoteAnswer", "VoteBallot", "VoteOption", "VoteParticipation", "VoteQuestion",
+    "VoteSubscription",
 ]

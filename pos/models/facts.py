@@ -32,6 +32,9 @@ class _Fact(SQLModel):
     on_time: Optional[bool] = None
     is_repeated: bool = False
     accelerated: bool = False
+    # The message is an incident (public internet posts): analytics count them apart (clause 2.2.5), and the
+    # rating leaves them out unless asked (migration 0750).
+    is_incident: bool = Field(default=False, sa_column_kwargs={"server_default": "0"})
 
 
 class StageVisit(_Fact, table=True):
@@ -50,7 +53,7 @@ class StageVisit(_Fact, table=True):
         # left after it; every column the count reads is in the index, so it never visits the table
         # (migration 0610) ...
         Index("ix_stage_visit_rating", "stage", "left_at", "due_at", "entered_at", "organization_id",
-              "is_repeated"),
+              "is_repeated", "is_incident"),
         # ... and those still open and already overdue at the month's end.
         Index("ix_stage_visit_open_due", "stage", "due_at",
               postgresql_where=text(_OPEN_VISIT), sqlite_where=text(_OPEN_VISIT)),

@@ -48,6 +48,8 @@ class StageDeadline(SQLModel, table=True):
     __tablename__ = "stage_deadline"
     id: Optional[int] = Field(default=None, primary_key=True)
     jurisdiction_id: Optional[int] = Field(default=None, foreign_key="organization.id")
+    # message | incident: incidents run on their own, shorter clock (stage "answer": their answer deadline).
+    kind: str = Field(default="message", max_length=16, sa_column_kwargs={"server_default": "message"})
     stage: str = Field(max_length=16)
     amount: int
     unit: str = Field(max_length=16)  # working_hours | working_days

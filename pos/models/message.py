@@ -24,7 +24,11 @@ class Message(SQLModel, table=True):
     address: str = Field(default="", max_length=500)
     latitude: Optional[float] = None
     longitude: Optional[float] = None
-    source: str = Field(default="web", max_length=16)  # web | embed | api | seed
+    source: str = Field(default="web", max_length=16)  # web | embed | api | seed | internet
+    # message: an official message (clause 3); incident: public internet posts grouped (2.2.2, pos/incidents.py).
+    # Analytics filter on it (2.2.5: counted apart), so it is a plain indexed column.
+    kind: str = Field(default="message", max_length=16, index=True,
+                      sa_column_kwargs={"server_default": "message"})
     api_client_id: Optional[int] = Field(default=None, foreign_key="api_client.id")
     # Open311: the token handed back with an API-created request (GET tokens/{token}).
     api_token: Optional[str] = Field(default=None, max_length=64, unique=True)

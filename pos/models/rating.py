@@ -40,6 +40,8 @@ class RatingMonth(SQLModel, table=True):
     timezone: str = Field(max_length=64)
     min_sample: int
     weights: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # Clause 2.2.5: the rating is of official messages; the analyst may count incidents' passages in too.
+    with_incidents: bool = Field(default=False, sa_column_kwargs={"server_default": "0"})
 
 
 def _percent_column():

@@ -9,7 +9,9 @@ Interface of the framework (the pages build on it):
   the scope; `within` is the organization whose subtree limits a curator (None for an analyst).
 - `allowed_organizations(session, within)`: the organizations a person may filter by, tree order.
 - `jurisdictions(session, within)`: the roots (jurisdictions) among them.
-- `org_condition(column, scope)`: a SQL condition "column is one of the scope's organizations".
+- `org_condition(column, scope)`: a SQL condition "column is one of the scope's organizations" — and its row
+  is of the scope's kind: official messages, incidents, or both (clause 2.2.5: counted apart and together;
+  `Message.kind`, or the facts' `is_incident`, both plain indexed columns of the row's own table).
 """
 from __future__ import annotations
 
@@ -38,6 +40,7 @@ class Scope:
     org_ids: tuple[int, ...] | None = None  # None: every organization
     jurisdiction_id: int | None = None
     organization_id: int | None = None
+    kind: str | None = None  # None: official messages and incidents together; "message" | "incident"
 
     @property
     def until(self) -> datetime:
@@ -67,7 +70,7 @@ def jurisdictions(session: Session, within: int | None) -> list[Organization]:
 
 def make_scope(session: Session, tz: str, date_from: date | None, date_to: date | None,
                jurisdiction_id: int | None, organization_id: int | None, within: int | None,
-               now: datetime, default_days: int = 30) -> Scope:
+               now: datetime, default_days: int = 30, kind: str | None = None) -> Scope:
     today = now.astimezone(ZoneInfo(tz)).date()
     date_to = date_to or (today if date_from is None or date_from <= today else date_from)
     date_from = date_from or date_to - timedelta(days=default_days - 1)
@@ -79,13 +82,26 @@ def make_scope(session: Session, tz: str, date_from: date | None, date_to: date 
     return Scope(date_from=date_from, date_to=date_to, start=local_midnight(date_from, tz),
                  end=local_midnight(date_to + timedelta(days=1), tz), now=now, tz=tz,
                  org_ids=None if ids is None else tuple(sorted(ids)), jurisdiction_id=jurisdiction_id,
-                 organization_id=organization_id)
+                 organization_id=organization_id, kind=kind if kind in KINDS else None)
+
+
+KINDS = ("message", "incident")
+
+
+def kind_condition(model, scope: Scope):
+    """The rows of the scope's kind, for the table of `model` (Message, or a fact table)."""
+    if scope.kind is None:
+        return literal(True)
+    if model is Message:
+        return Message.kind == scope.kind
+    return model.is_incident.is_(scope.kind == "incident")
 
 
 def org_condition(column, scope: Scope):
+    kind = kind_condition(column.class_, scope)
     if scope.org_ids is None:
-        return literal(True)
-    return column.in_(scope.org_ids)
+        return kind
+    return and_(column.in_(scope.org_ids), kind)
 
 
 # --- percentiles, portable ----------------------------------------------------------------

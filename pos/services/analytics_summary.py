@@ -30,7 +30,7 @@ from pos.workflow import RESULT_LABELS, STAGE_LABELS, Result, Stage
 
 SOURCES = tuple(SOURCE_LABELS)
 STAGE_ORDER = (Stage.MODERATION, Stage.COORDINATION, Stage.EXECUTION, Stage.AGREEMENT, Stage.APPROVAL,
-               Stage.POSTPONED, Stage.ANSWERED, Stage.REJECTED)
+               Stage.POSTPONED, Stage.ANSWERED, Stage.REJECTED, Stage.CLOSED)
 REJECTED_BY_MODERATOR = "rejected_by_moderator"
 RESULT_ORDER = (Result.RESOLVED, Result.NOT_RESOLVED, Result.POSTPONED, Result.REJECTED, REJECTED_BY_MODERATOR)
 RESULT_TEXT = {**{r.value: label for r, label in RESULT_LABELS.items()}, Result.POSTPONED.value: "отложено",

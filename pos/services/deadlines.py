@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
-from pos.deadlines import UNIT_LABELS
+from pos.deadlines import INCIDENT, INCIDENT_ANSWER, MESSAGE, UNIT_LABELS
 from pos.models import CalendarOverride, HistoryEntry, Message, Organization, StageDeadline
 from pos.services import admin_audit, facts
 from pos.services.messages import RECOMPUTED, Env, directory
@@ -19,10 +19,12 @@ def _answer_base(session: Session, message: Message):
 
 
 def recompute(session: Session, env: Env, message_ids: list[int] | None = None,
-              reason: str = "пересчёт сроков после изменения календаря или настроек") -> int:
-    """Recompute active messages' deadlines; every change is written to the message's history."""
+              reason: str = "пересчёт сроков после изменения календаря или настроек", kind: str | None = None) -> int:
+    """Recompute active messages' deadlines (of one kind, or all); every change is written to the history."""
     ctx = directory(session, env)
     query = select(Message).where(Message.stage.in_(list(ACTIVE_STAGES)))
+    if kind is not None:
+        query = query.where(Message.kind == kind)
     if message_ids:
         query = query.where(Message.id.in_(message_ids))
     changed = 0
@@ -30,8 +32,9 @@ def recompute(session: Session, env: Env, message_ids: list[int] | None = None,
         org = ctx.org(message.organization_id)
         jurisdiction = org.root_id if org else None
         accelerated = ctx.is_accelerated(message.subcategory_id, jurisdiction)
-        answer_due = ctx.deadlines.answer_due(_answer_base(session, message), accelerated)
-        stage_due = min(ctx.deadlines.stage_due(message.stage, message.stage_entered_at, jurisdiction), answer_due)
+        answer_due = ctx.deadlines.answer_due(_answer_base(session, message), accelerated, message.kind, jurisdiction)
+        stage_due = min(ctx.deadlines.stage_due(message.stage, message.stage_entered_at, jurisdiction, message.kind),
+                        answer_due)
         if (answer_due, stage_due, accelerated) == (message.answer_due_at, message.stage_due_at, message.accelerated):
             continue
         details = {"reason": reason,
@@ -53,10 +56,14 @@ def recompute(session: Session, env: Env, message_ids: list[int] | None = None,
 
 
 def set_stage_rule(session: Session, env: Env, stage: str, amount: int, unit: str,
-                   jurisdiction_id: int | None = None, *, actor_id: int | None = None) -> int:
+                   jurisdiction_id: int | None = None, kind: str = MESSAGE, *, actor_id: int | None = None) -> int:
     """The administrator sets how long a stage may take (in one jurisdiction, or by default); recomputes.
+    `kind` incident: the incidents' own clock, where the stage "answer" is the deadline of the public answer.
     The change log records it (`actor_id` empty: the command line)."""
-    if stage not in [s.value for s in ACTIVE_STAGES]:
+    if kind not in (MESSAGE, INCIDENT):
+        raise ValueError("Вид: message (сообщения) или incident (инциденты).")
+    stages = [s.value for s in ACTIVE_STAGES] + ([INCIDENT_ANSWER] if kind == INCIDENT else [])
+    if stage not in stages:
         raise ValueError(f"Неизвестный этап «{stage}».")
     if unit not in UNIT_LABELS:
         raise ValueError("Единица срока: working_hours (рабочие часы) или working_days (рабочие дни).")
@@ -66,19 +73,24 @@ def set_stage_rule(session: Session, env: Env, stage: str, amount: int, unit: st
         org = session.get(Organization, jurisdiction_id)
         if org is None or org.parent_id is not None:
             raise ValueError("Укажите корневую организацию (юрисдикцию) или не указывайте никакую.")
-    row = session.exec(select(StageDeadline).where(StageDeadline.stage == stage,
+    row = session.exec(select(StageDeadline).where(StageDeadline.stage == stage, StageDeadline.kind == kind,
                                                    StageDeadline.jurisdiction_id == jurisdiction_id)).first()
     before = {"amount": row.amount, "unit": row.unit} if row is not None else {}
-    row = row or StageDeadline(stage=stage, jurisdiction_id=jurisdiction_id, amount=amount, unit=unit)
+    row = row or StageDeadline(stage=stage, kind=kind, jurisdiction_id=jurisdiction_id, amount=amount, unit=unit)
     row.amount, row.unit = amount, unit
     session.add(row)
     where = f"юрисдикция {jurisdiction_id}" if jurisdiction_id else "по умолчанию"
-    admin_audit.record(session, actor_id, "stage_deadline", f"{jurisdiction_id or ''}:{stage}", "set",
-                       f"Срок этапа «{STAGE_LABELS[Stage(stage)]}» ({where}): {amount} {UNIT_LABELS[unit]}",
-                       old=before, new={"amount": amount, "unit": unit, "stage": stage,
+    if stage == INCIDENT_ANSWER:
+        title = f"Срок ответа на инцидент ({where})"
+    else:
+        title = f"Срок этапа «{STAGE_LABELS[Stage(stage)]}»{' инцидентов' if kind == INCIDENT else ''} ({where})"
+    admin_audit.record(session, actor_id, "stage_deadline", f"{kind}:{jurisdiction_id or ''}:{stage}", "set",
+                       f"{title}: {amount} {UNIT_LABELS[unit]}",
+                       old=before, new={"amount": amount, "unit": unit, "stage": stage, "kind": kind,
                                         "jurisdiction_id": jurisdiction_id})
     session.commit()
-    return recompute(session, env, reason=f"изменён срок этапа: {amount} {UNIT_LABELS[unit]}")
+    what = "срок ответа на инцидент" if stage == INCIDENT_ANSWER else "срок этапа"
+    return recompute(session, env, reason=f"изменён {what}: {amount} {UNIT_LABELS[unit]}", kind=kind)
 
 
 def set_calendar_day(session: Session, env: Env, day, is_working: bool | None, note: str = "", *,

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 
-from pos.deadlines import MAX_POSTPONE_DAYS, DeadlinePolicy, ProductionCalendar, StageRule
+from pos.deadlines import INCIDENT, MAX_POSTPONE_DAYS, DeadlinePolicy, ProductionCalendar, StageRule
 from pos.models import (AcceleratedSubcategory, ApprovalStep, CalendarOverride, Message, Organization,
                         OrganizationCategory, RoleGrant, RoleGrantCategory, StageDeadline, Subcategory, Category,
                         Applicant)
@@ -16,8 +16,10 @@ from pos.workflow import DEFAULT_REGULATION, Actor, Grant, OrgInfo
 
 def load_policy(session: Session, tz_name: str, max_postpone_days: int = MAX_POSTPONE_DAYS) -> DeadlinePolicy:
     overrides = {o.day: o.is_working for o in session.exec(select(CalendarOverride))}
-    rules = {(r.jurisdiction_id, r.stage): StageRule(r.amount, r.unit) for r in session.exec(select(StageDeadline))}
-    return DeadlinePolicy(ProductionCalendar(overrides), ZoneInfo(tz_name), rules, max_postpone_days)
+    rules, incident_rules = {}, {}
+    for r in session.exec(select(StageDeadline)):
+        (incident_rules if r.kind == INCIDENT else rules)[(r.jurisdiction_id, r.stage)] = StageRule(r.amount, r.unit)
+    return DeadlinePolicy(ProductionCalendar(overrides), ZoneInfo(tz_name), rules, max_postpone_days, incident_rules)
 
 
 def regulation_of(session: Session, org_id: int | None) -> str:

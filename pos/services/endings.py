@@ -16,7 +16,7 @@ from pos.workflow import ACTIVE_STAGES, Stage, answered_on_time
 
 @dataclass(frozen=True)
 class Ending:
-    code: str  # answered | rejected | postponed
+    code: str  # answered | rejected | postponed | closed (an incident: «не требует ответа»)
     at: datetime | None  # the answer given, the rejection (aware UTC)
     on_time: bool | None = None  # the answer within its deadline
     until: date | None = None  # postponed: the control date
@@ -39,6 +39,8 @@ def ending_of(message) -> Ending | None:
         case Stage.REJECTED:
             # Nothing leaves «rejected»: the stage was entered at the rejection.
             return Ending("rejected", message.stage_entered_at, reason=message.rejection_reason or "")
+        case Stage.CLOSED:
+            return Ending("closed", message.stage_entered_at)
     return None
 
 
@@ -64,5 +66,7 @@ def ending_lines(message, tz: str) -> list[str]:
     if ending.code == "postponed":
         lines = [f"Отложено до {ending.until:%d.%m.%Y}" if ending.until else "Отложено"]
         return lines + ([answer_given(ending, tz)] if ending.at else [])
+    if ending.code == "closed":
+        return [f"Закрыто модератором {_day(ending.at, tz)}: не требует ответа"]
     reason = f": причина {ending.reason})" if ending.reason else ""
     return [f"Отклонено модератором {_day(ending.at, tz)}{reason}"]

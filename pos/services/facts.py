@@ -22,7 +22,7 @@ def step_of(message: Message, action: str, from_stage: str | None, to_stage: str
                       organization_id=organization_id,
                       stage_due=message.stage_due_at if message.stage in ACTIVE_STAGES else None,
                       answer_due=message.answer_due_at, accelerated=message.accelerated,
-                      is_repeated=message.is_repeated)
+                      is_repeated=message.is_repeated, is_incident=message.kind == "incident")
 
 
 def record(session: Session, message: Message, entry: HistoryEntry) -> facts.Advance:

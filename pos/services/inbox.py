@@ -40,7 +40,8 @@ class Filters:
     deadline: str = ""  # "" | overdue | soon
     repeated: bool = False
     accelerated: bool = False
-    source: str = ""  # "" | web | embed | api | seed
+    source: str = ""  # "" | web | embed | api | seed | internet
+    kind: str = ""  # "" | message | incident (public internet posts)
     result: str = ""  # "" | a Result value: the answer's result of consideration
     date_from: date | None = None
     date_to: date | None = None
@@ -175,6 +176,8 @@ def _filtered(session: Session, base, f: Filters, now: datetime, policy: Deadlin
         conditions.append(Message.accelerated.is_(True))
     if f.source:
         conditions.append(Message.source == f.source)
+    if f.kind:
+        conditions.append(Message.kind == f.kind)
     if f.result:
         conditions.append(Message.result == f.result)
     if f.date_from:

@@ -13,7 +13,7 @@ from pos import clock
 from pos import workflow as wf
 from pos.deadlines import MAX_POSTPONE_DAYS
 from pos.models import ApprovalStep, Attachment, HistoryEntry, Message, User
-from pos.services import facts, files, outbox
+from pos.services import facts, files, outbox, public_reply
 from pos.services.directory import DbDirectory, actor_for, load_policy
 
 
@@ -181,6 +181,8 @@ def act(session: Session, env: Env, user: User | None, message_id: int, action: 
         _attach(session, env, message, checked, "answer", actor.user_id, ctx.now)
         rows = outbox.write_events(session, message_id=message.id, history_id=entry.id,
                                    events=outcome.events, now=ctx.now)
+        if any(e.kind == public_reply.EVENT for e in outcome.events):
+            public_reply.open_reply(session, message, ctx.now)  # an incident's answer, published where its posts were
         new_message = None
         if outcome.new_message is not None:
             new_message, _e, more = _create(session, env, ctx, outcome.new_message, source=message.source,

@@ -157,7 +157,7 @@ def tally(passages: Iterable[Passage], start: datetime, end: datetime) -> Tally:
     return counts
 
 
-def fetch_tally(session: Session, start: datetime, end: datetime) -> Tally:
+def fetch_tally(session: Session, start: datetime, end: datetime, with_incidents: bool = False) -> Tally:
     """The same counts from `stage_visit`, with one grouped query over three disjoint branches.
 
     Each branch is one range of an index that holds every column the count reads (migration 0610), so no
@@ -168,6 +168,8 @@ def fetch_tally(session: Session, start: datetime, end: datetime) -> Tally:
     v = StageVisit
     columns = (v.organization_id, v.stage, v.is_repeated)
     rated = (v.stage.in_(RATED_STAGES), v.organization_id.is_not(None))
+    if not with_incidents:  # the rating is of official messages (2.2.5), unless the analyst asks otherwise
+        rated += (v.is_incident.is_(False),)
     overdue = (v.due_at < end, v.entered_at < end)
     late = literal(0, Integer).label("on_time")
     branches = union_all(
@@ -276,7 +278,9 @@ def organizations(session: Session) -> list[Org]:
             for o in session.exec(select(Organization).order_by(Organization.id))]
 
 
-def compute(session: Session, month: date, tz_name: str, rules: Rules = Rules()) -> list[OrgRating]:
-    """The rating of a month from the facts as they are now (pos/services/rating_snapshots.py stores it)."""
+def compute(session: Session, month: date, tz_name: str, rules: Rules = Rules(),
+            with_incidents: bool = False) -> list[OrgRating]:
+    """The rating of a month from the facts as they are now (pos/services/rating_snapshots.py stores it); of
+    official messages only, or with the incidents' passages too (`with_incidents`, the analyst's choice)."""
     start, end = month_bounds(month, tz_name)
-    return rate(fetch_tally(session, start, end), organizations(session), rules)
+    return rate(fetch_tally(session, start, end, with_incidents), organizations(session), rules)

@@ -61,14 +61,16 @@ def rows(session: Session, snapshot: RatingMonth) -> list[RatingRow]:
     return list(session.exec(select(RatingRow).where(RatingRow.rating_id == snapshot.id).order_by(RatingRow.id)))
 
 
-def compute_draft(session: Session, env: Env, month: date, rules: rating.Rules = rating.Rules()) -> RatingMonth:
-    """Compute (or recompute) the month's draft from the facts as they are now; commits."""
+def compute_draft(session: Session, env: Env, month: date, rules: rating.Rules = rating.Rules(),
+                  with_incidents: bool = False) -> RatingMonth:
+    """Compute (or recompute) the month's draft from the facts as they are now; commits. Official messages only,
+    unless the analyst counts the incidents' passages in (`with_incidents`, recorded on the month)."""
     month = month.replace(day=1)
     snapshot = get(session, month, for_update=True)
     if snapshot is not None and snapshot.status == PUBLISHED:
         session.rollback()
         raise AlreadyPublished(f"Рейтинг за {month:%m.%Y} опубликован и не пересчитывается.")
-    results = rating.compute(session, month, env.timezone, rules)
+    results = rating.compute(session, month, env.timezone, rules, with_incidents)
     try:
         if snapshot is None:
             snapshot = RatingMonth(month=month, computed_at=clock.now(), timezone=env.timezone,
@@ -76,6 +78,7 @@ def compute_draft(session: Session, env: Env, month: date, rules: rating.Rules =
             session.add(snapshot)
         snapshot.computed_at, snapshot.timezone, snapshot.min_sample = clock.now(), env.timezone, rules.min_sample
         snapshot.weights = [str(w) for w in rules.weights]
+        snapshot.with_incidents = with_incidents
         session.flush()
         session.exec(delete(RatingRow).where(RatingRow.rating_id == snapshot.id))
         for r in results:

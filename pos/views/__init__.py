@@ -11,7 +11,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(applicant.bp)
     app.register_blueprint(embed.bp)
     app.register_blueprint(open311.bp)
-    from pos.views import staff, staff_access, staff_admin, staff_bulk, staff_message  # noqa: F401  (they add their routes to staff.bp)
+    from pos.views import incidents
+    app.register_blueprint(incidents.bp)
+    from pos.views import staff, staff_access, staff_admin, staff_bulk, staff_incidents, staff_message  # noqa: F401  (they add their routes to staff.bp)
     app.register_blueprint(staff.bp)
     from pos.views import admin  # its sections add their routes to admin.bp
     app.register_blueprint(admin.bp)

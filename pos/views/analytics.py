@@ -39,7 +39,7 @@ ROLES = (Role.ANALYST.value, Role.CURATOR.value)
 register_nav("analytics.index", "Аналитика", roles=ROLES)
 
 _tabs: list[tuple[str, str]] = []
-FILTER_NAMES = ("date_from", "date_to", "jurisdiction_id", "organization_id")
+FILTER_NAMES = ("date_from", "date_to", "jurisdiction_id", "organization_id", "kind")
 
 
 def register_tab(endpoint: str, label: str) -> None:
@@ -78,7 +78,7 @@ def filters() -> tuple[AnalyticsFilterForm, service.Scope]:
     data = {name: (form[name].data if valid else None) for name in FILTER_NAMES}
     scope = service.make_scope(db(), current_app.config["TIMEZONE"], data["date_from"], data["date_to"],
                                data["jurisdiction_id"], data["organization_id"], g.analytics_within,
-                               clock.now(), DEFAULT_DAYS)
+                               clock.now(), DEFAULT_DAYS, kind=data["kind"] or None)
     g.analytics_form, g.analytics_scope = form, scope
     if valid:  # the form shows the period counted, the default one too
         form.date_from.data, form.date_to.data = scope.date_from, scope.date_to
@@ -96,6 +96,8 @@ def inbox_url(scope: service.Scope, **params) -> str:
     org = scope.organization_id or scope.jurisdiction_id or g.get("analytics_within")
     if org:
         args["organization_id"] = org
+    if scope.kind:
+        args["kind"] = scope.kind
     args.update({k: v for k, v in params.items()})
     return url_for("staff.inbox", **{k: v for k, v in args.items() if v not in (None, "", False)})
 

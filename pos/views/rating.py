@@ -91,7 +91,9 @@ def index():
     value = f"{month:%Y-%m}"
     return render_template("rating/index.html", snapshot=snapshot, rows=rows,
                            published_by=rating_snapshots.published_by(session, snapshot) if snapshot else "",
-                           recompute=RecomputeForm(month=value) if draft else None,
+                           recompute=RecomputeForm(formdata=None, month=value,
+                                                   with_incidents=bool(snapshot and snapshot.with_incidents))
+                           if draft else None,
                            publish=PublishForm(formdata=None, month=value) if snapshot and draft else None,
                            **common)
 
@@ -110,7 +112,7 @@ def _post(form_class, action) -> Response:
         return error_page(400, "Месяц не закончился", f"Рейтинг за {month:%m.%Y} можно рассчитать и опубликовать "
                                                      "после окончания месяца.")
     try:
-        action(month)
+        action(month, form)
     except rating_snapshots.AlreadyPublished as exc:
         flash(str(exc), "error")
     except ValueError as exc:  # the administrator's settings of the rating
@@ -121,16 +123,18 @@ def _post(form_class, action) -> Response:
 @bp.post("/recompute")
 @staff_required
 def recompute():
-    def action(month):
-        rating_snapshots.compute_draft(db(), env(), month, _rules())
-        flash(f"Черновик рейтинга за {month:%m.%Y} пересчитан.", "success")
+    def action(month, form):
+        with_incidents = bool(form.with_incidents.data)
+        rating_snapshots.compute_draft(db(), env(), month, _rules(), with_incidents=with_incidents)
+        flash(f"Черновик рейтинга за {month:%m.%Y} пересчитан"
+              f"{' с инцидентами' if with_incidents else ''}.", "success")
     return _post(RecomputeForm, action)
 
 
 @bp.post("/publish")
 @staff_required
 def publish():
-    def action(month):
+    def action(month, _form):
         rating_snapshots.publish(db(), env(), month, current_user, _rules())
         flash(f"Рейтинг за {month:%m.%Y} опубликован; кураторы и руководители ИОГВ уведомлены.", "success")
     return _post(PublishForm, action)

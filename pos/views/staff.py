@@ -93,7 +93,7 @@ def _filter_form(role: str, org_id: int | None) -> FilterForm:
 
 
 FILTER_NAMES = ("stage", "category_id", "subcategory_id", "organization_id", "executor_id", "deadline", "source",
-                "result", "repeated", "accelerated", "date_from", "date_to", "q")
+                "kind", "result", "repeated", "accelerated", "date_from", "date_to", "q")
 
 
 def _filters(form: FilterForm) -> inbox_service.Filters:
@@ -102,7 +102,7 @@ def _filters(form: FilterForm) -> inbox_service.Filters:
     return inbox_service.Filters(stage=data["stage"] or "", category_id=data["category_id"],
                                  subcategory_id=data["subcategory_id"], organization_id=data["organization_id"],
                                  executor_id=data["executor_id"], deadline=data["deadline"] or "",
-                                 source=data["source"] or "", result=data["result"] or "",
+                                 source=data["source"] or "", kind=data["kind"] or "", result=data["result"] or "",
                                  repeated=bool(data["repeated"]), accelerated=bool(data["accelerated"]),
                                  date_from=data["date_from"], date_to=data["date_to"], q=data["q"] or "")
 

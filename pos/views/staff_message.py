@@ -12,16 +12,16 @@ from pos import workflow as wf
 from pos.auth import current_actor, staff_required
 from pos.forms.staff import FORMS, ActionForm, AnswerForm, ReminderForm
 from pos.models import Applicant, ApprovalStep, Attachment, HistoryEntry, Message, User
-from pos.services import choices, endings, files, inbox as inbox_service, messages, pd_audit, personal_data, \
-    reminders
+from pos.services import (choices, endings, files, inbox as inbox_service, incidents, messages, pd_audit,
+                          personal_data, public_reply, reminders)
 from pos.services.directory import regulation_of
 from pos.views.staff import bp, policy, targeted
 from pos.web import db, env, error_page, htmx_make_response
-from pos.wording import initials, person_label, result_text
+from pos.wording import SOURCE_LABELS, initials, person_label, result_text
 from pos.workflow import Action, Stage
 
 # The order in which a person meets the forms on the page.
-ORDER = [Action.ACCEPT, Action.CHANGE_CATEGORY, Action.CHANGE_ORGANIZATION, Action.REJECT,
+ORDER = [Action.ACCEPT, Action.CHANGE_CATEGORY, Action.CHANGE_ORGANIZATION, Action.REJECT, Action.CLOSE_NO_ANSWER,
          Action.ASSIGN_EXECUTOR, Action.TAKE, Action.SEND_FOR_APPROVAL, Action.TRANSFER, Action.RETURN,
          Action.PREPARE_ANSWER, Action.AGREE, Action.APPROVE, Action.DELEGATE_AGREEMENT, Action.DELEGATE_APPROVAL,
          Action.REJECT_AGREEMENT, Action.REJECT_APPROVAL]
@@ -189,8 +189,13 @@ def card_context(message: Message, *, posted: tuple[Action, ActionForm] | None =
                 category=_classifier_names(message), back=_back(), now=now,
                 reason_text=wf.rejection_reason_text(message.rejection_reason,
                                                      regulation_of(session, message.organization_id)),
-                repeated_of=repeated_of,
+                repeated_of=repeated_of, incident=incident_context(message),
                 repeated_of_visible=bool(repeated_of) and inbox_service.can_view(session, actor, repeated_of.id))
+
+
+def incident_context(message: Message) -> dict:
+    from pos.views.staff_incidents import incident_context as context
+    return context(message)
 
 
 def _offer_label(name: str) -> str:
@@ -370,7 +375,8 @@ def attachment(attachment_id: int):
 
 STEP_STATUS = {"pending": "ожидает", "agreed": "согласовано", "approved": "утверждено", "rejected": "отклонено",
                "cancelled": "не потребовалось"}
-PAST_EXTRA = {"deadlines_recomputed": "Сроки пересчитаны", reminders.REMINDER: "Напоминание куратора"}
+PAST_EXTRA = {"deadlines_recomputed": "Сроки пересчитаны", reminders.REMINDER: "Напоминание куратора",
+              **incidents.PAST, **public_reply.PAST}
 
 
 def history_details(entry: HistoryEntry, names: dict[int, str]) -> list[str]:
@@ -414,6 +420,13 @@ def history_details(entry: HistoryEntry, names: dict[int, str]) -> list[str]:
                      f"{_moment(d['answer_due']['from'])} → {_moment(d['answer_due']['to'])}")
     if d.get("comment"):
         lines.append(f"Комментарий: «{d['comment']}»")
+    if entry.action in PAST_EXTRA and d.get("other_number"):
+        lines.append(f"Инцидент: {d['other_number']}")
+    if entry.action in public_reply.PAST:
+        if d.get("url"):
+            lines.append(f"Ссылка: {d['url']}")
+        if d.get("reason"):
+            lines.append(f"Причина: {d['reason']} (попытка {d.get('attempt', 1)})")
     if entry.action == reminders.REMINDER:
         lines.append(f"Кому: {names.get(d['user_id'], '—')}" if d.get("user_id") else "Кому: все координаторы")
         if d.get("text"):
@@ -455,6 +468,7 @@ def _words():
     return dict(words=dict(stages={k.value: v for k, v in wf.STAGE_LABELS.items()},
                            actions=wf.ACTION_LABELS,
                            past={**{k.value: v for k, v in wf.ACTION_PAST.items()}, **PAST_EXTRA},
+                           sources=SOURCE_LABELS,
                            step_status=STEP_STATUS,
                            active=[s.value for s in wf.ACTIVE_STAGES]),
                 waits_for=lambda m, names: inbox_service.waits_for(m, lambda uid: names.get(uid, "—")),

@@ -12,5 +12,5 @@ from pos.workflow.vocabulary import __all__ as _vocabulary
 from pos.workflow.rules import (  # noqa: F401
     REGULATION_AMUR, REGULATION_EXCLUDES, REGULATION_TYNDA, SYSTEM, TRANSITIONS, Actor, Directory,
     Event, Grant, Invalid, NotAllowed, OrgInfo, Outcome, Performer, Refused, Transition,
-    allowed_actions, answered_on_time, can, current_step, current_steps, regulation_allows, regulation_of, why_not)
+    INCIDENT_ONLY, allowed_actions, answered_on_time, can, is_incident, current_step, current_steps, regulation_allows, regulation_of, why_not)
 from pos.workflow.actions import RESTARTS_STAGE, apply, is_head_for, submit  # noqa: F401

@@ -5,8 +5,9 @@ import re
 from datetime import date, datetime
 from typing import Callable, Iterable
 
+from pos.public_text import public_text_error
 from pos.workflow.rules import (Actor, Directory, Event, Grant, Invalid, NotAllowed, OrgInfo, Outcome,
-                                answered_on_time, current_step, current_steps, why_not)
+                                answered_on_time, current_step, current_steps, is_incident, why_not)
 from pos.workflow.vocabulary import (ACTIVE_STAGES, MAX_COMMENT, MAX_TEXT, REJECTION_REASONS, Action,
                                      Result, Role, Stage)
 
@@ -87,6 +88,16 @@ def _check_chain(ctx: Directory, message, actor: Actor, params: dict) -> tuple[i
     return approver_id, agreeing
 
 
+def _check_public(message, text: str) -> None:
+    """An incident's answer is published on the internet: no personal data of anyone in it."""
+    if is_incident(message) and (error := public_text_error(text)):
+        raise Invalid(error, "answer_text")
+
+
+def _kind(message) -> str:
+    return getattr(message, "kind", None) or "message"
+
+
 def _answer_fields(ctx: Directory, params: dict) -> dict:
     try:
         result = Result(params.get("result") or "")
@@ -128,7 +139,8 @@ def _jurisdiction(ctx: Directory, org_id: int | None) -> int | None:
 
 def _active_stage_due(message, ctx: Directory) -> datetime:
     """The stage's own deadline, never later than the answer's."""
-    due = ctx.deadlines.stage_due(message.stage, message.stage_entered_at, _jurisdiction(ctx, message.organization_id))
+    due = ctx.deadlines.stage_due(message.stage, message.stage_entered_at, _jurisdiction(ctx, message.organization_id),
+                                  _kind(message))
     return min(due, message.answer_due_at)
 
 
@@ -148,8 +160,9 @@ def _recompute_answer_due(message, ctx: Directory, outcome: Outcome, reason: str
                           start: datetime | None = None, *, record: bool = False) -> None:
     """Set the answer deadline (accelerated per the handling jurisdiction), recording any change
     (and, with `record`, recording it even if it came out the same: a new period that began)."""
-    accelerated = ctx.is_accelerated(message.subcategory_id, _jurisdiction(ctx, message.organization_id))
-    due = ctx.deadlines.answer_due(start or message.received_at, accelerated)
+    jurisdiction = _jurisdiction(ctx, message.organization_id)
+    accelerated = ctx.is_accelerated(message.subcategory_id, jurisdiction)
+    due = ctx.deadlines.answer_due(start or message.received_at, accelerated, _kind(message), jurisdiction)
     if record or due != message.answer_due_at or accelerated != message.accelerated:
         outcome.details["answer_due"] = {
             "from": message.answer_due_at.isoformat(sep=" ", timespec="minutes") if message.answer_due_at else None,
@@ -227,6 +240,8 @@ def apply(action: Action, actor: Actor, message, steps: list, params: dict | Non
     if to_stage != message.stage or action in RESTARTS_STAGE:
         _enter(message, to_stage, ctx)
     _sync_assignee(message, list(steps) + outcome.new_steps)
+    if is_incident(message):  # no applicant to tell: the public answer goes where the posts were
+        outcome.events = [e for e in outcome.events if not e.to_applicant]
     outcome.to_stage = message.stage
     outcome.to_org_id = message.organization_id
     return outcome
@@ -257,6 +272,12 @@ def _reject(actor, message, steps, params, ctx, outcome):
     outcome.details.update(reason=code, comment=comment)
     outcome.events.append(Event("rejected", to_applicant=True, data={"reason": code}))
     return Stage.REJECTED
+
+
+def _close_no_answer(actor, message, steps, params, ctx, outcome):
+    comment = _text(params, "comment", "Комментарий", limit=MAX_COMMENT)
+    outcome.details["comment"] = comment
+    return Stage.CLOSED
 
 
 def _change_organization(actor, message, steps, params, ctx, outcome):
@@ -320,6 +341,7 @@ def _transfer(actor, message, steps, params, ctx, outcome):
 def _send_answer(actor, message, steps, params, ctx, outcome):
     """«Подготовить ответ» (the executor) and «Направить на согласование и утверждение» (the coordinator)."""
     fields = _answer_fields(ctx, params)
+    _check_public(message, fields["answer_text"])
     approver_id, agreeing = _check_chain(ctx, message, actor, params)
     for name, value in fields.items():
         setattr(message, name, value)
@@ -354,6 +376,7 @@ def _edit_answer(message, params, outcome) -> None:
         return
     if len(text) > MAX_TEXT:
         raise Invalid(f"Поле «Текст ответа» длиннее {MAX_TEXT} символов.", "answer_text")
+    _check_public(message, text)
     if text != message.answer_text:
         outcome.details["answer_edited"] = True
         message.answer_text = text
@@ -434,6 +457,10 @@ def _approve(actor, message, steps, params, ctx, outcome):
         outcome.events.append(Event("postponed", to_applicant=True,
                                     data={"until": message.postponed_until.isoformat()}))
         return Stage.POSTPONED
+    if is_incident(message):
+        # The public answer goes where the posts were (pos/services/public_reply.py), through the outbox.
+        outcome.events.append(Event("public_reply"))
+        return Stage.ANSWERED
     outcome.events.append(Event("answered", to_applicant=True))
     return Stage.ANSWERED
 
@@ -504,6 +531,7 @@ _HANDLERS: dict[Action, Callable[..., Stage]] = {
     Action.RESUME: _resume,
     Action.RATE: _rate,
     Action.REPEAT: _repeat,
+    Action.CLOSE_NO_ANSWER: _close_no_answer,
 }
 
 
@@ -529,10 +557,12 @@ def submit(fields: dict, ctx: Directory) -> tuple[dict, Outcome]:
     else:
         org_id = ctx.route(category_id)
     repeated_of_id = fields.get("repeated_of_id")
+    kind = fields.get("kind") or "message"
     stage = Stage.MODERATION
-    accelerated = ctx.is_accelerated(subcategory_id, _jurisdiction(ctx, org_id))
-    answer_due = ctx.deadlines.answer_due(ctx.now, accelerated)
-    stage_due = min(ctx.deadlines.stage_due(stage, ctx.now, _jurisdiction(ctx, org_id)), answer_due)
+    jurisdiction = _jurisdiction(ctx, org_id)
+    accelerated = ctx.is_accelerated(subcategory_id, jurisdiction)
+    answer_due = ctx.deadlines.answer_due(ctx.now, accelerated, kind, jurisdiction)
+    stage_due = min(ctx.deadlines.stage_due(stage, ctx.now, jurisdiction, kind), answer_due)
     initial = {
         "text": text,
         "address": (fields.get("address") or "").strip()[:500],
@@ -545,6 +575,7 @@ def submit(fields: dict, ctx: Directory) -> tuple[dict, Outcome]:
         "stage": stage,
         "repeated_of_id": repeated_of_id,
         "is_repeated": bool(repeated_of_id),
+        "kind": kind,
         "accelerated": accelerated,
         "received_at": ctx.now,
         "answer_due_at": answer_due,

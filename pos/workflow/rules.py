@@ -48,7 +48,10 @@ TRANSITIONS: dict[Action, Transition] = {
     Action.RESUME: Transition(Stage.POSTPONED, Performer.SYSTEM, (Stage.EXECUTION,)),
     Action.RATE: Transition(Stage.ANSWERED, Performer.AUTHOR, (Stage.ANSWERED,)),
     Action.REPEAT: Transition(Stage.ANSWERED, Performer.AUTHOR, (Stage.ANSWERED,)),
+    # Incidents only (public internet posts): the moderator closes one that needs no answer, with a comment.
+    Action.CLOSE_NO_ANSWER: Transition(Stage.MODERATION, Performer.MODERATOR, (Stage.CLOSED,)),
 }
+INCIDENT_ONLY = frozenset({Action.CLOSE_NO_ANSWER})
 
 # Regulations: which actions each one provides. Decree 608 (the city) gives the
 # heads only «согласовать» and «отклонить»: no delegation of either right.
@@ -192,6 +195,10 @@ def _utc(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
 
 
+def is_incident(message) -> bool:
+    return getattr(message, "kind", "message") == "incident"
+
+
 def regulation_allows(action: Action, ctx: Directory, message) -> bool:
     org = ctx.org(message.organization_id)
     if org is None:
@@ -233,6 +240,8 @@ def why_not(action: Action, actor: Actor, message, steps, ctx: Directory) -> str
         return f"У вас нет права на действие «{ACTION_LABELS[action]}» по этому сообщению."
     if not regulation_allows(action, ctx, message):
         return f"Положение этой организации не предусматривает действие «{ACTION_LABELS[action]}»."
+    if action in INCIDENT_ONLY and not is_incident(message):
+        return f"Действие «{ACTION_LABELS[action]}» есть только у инцидентов (публикаций в интернете)."
     match action:
         case Action.RETURN if message.passed_from_id is None:
             return "Сообщение не передавалось из другой организации: возвращать некуда."

@@ -10,6 +10,8 @@ class Stage(StrEnum):
     POSTPONED = "postponed"
     REJECTED = "rejected"
     ANSWERED = "answered"
+    # An incident the moderator closed as needing no answer («не требует ответа», incidents only).
+    CLOSED = "closed"
 
 
 STAGE_LABELS = {
@@ -21,9 +23,10 @@ STAGE_LABELS = {
     Stage.POSTPONED: "Отложено",
     Stage.REJECTED: "Отклонено модератором",
     Stage.ANSWERED: "Ответ дан",
+    Stage.CLOSED: "Не требует ответа",
 }
 ACTIVE_STAGES = (Stage.MODERATION, Stage.COORDINATION, Stage.EXECUTION, Stage.AGREEMENT, Stage.APPROVAL)
-FINAL_STAGES = (Stage.REJECTED, Stage.ANSWERED)
+FINAL_STAGES = (Stage.REJECTED, Stage.ANSWERED, Stage.CLOSED)
 
 
 class Role(StrEnum):
@@ -132,6 +135,7 @@ class Action(StrEnum):
     RESUME = "resume"
     RATE = "rate"
     REPEAT = "repeat"
+    CLOSE_NO_ANSWER = "close_no_answer"  # incidents only
 
 
 # The button labels of DESIGN.md section 3.
@@ -156,6 +160,7 @@ ACTION_LABELS = {
     Action.RESUME: "Возобновить исполнение",
     Action.RATE: "Оценить ответ",
     Action.REPEAT: "Подать повторное сообщение",
+    Action.CLOSE_NO_ANSWER: "Не требует ответа",
 }
 
 # Words for the history timeline (what happened, in the past tense).
@@ -180,6 +185,7 @@ ACTION_PAST = {
     Action.RESUME: "Возвращено в исполнение по наступлении даты",
     Action.RATE: "Ответ оценён заявителем",
     Action.REPEAT: "Подано повторное сообщение",
+    Action.CLOSE_NO_ANSWER: "Закрыто модератором: не требует ответа",
 }
 
 
