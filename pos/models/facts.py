@@ -40,6 +40,10 @@ class StageVisit(_Fact, table=True):
     entered_at: datetime
     left_at: Optional[datetime] = None
     left_action: Optional[str] = Field(default=None, max_length=40)
+    # The working hours from entered_at to left_at on the production calendar, set when the passage closes
+    # (pos/facts.py `advance`; migration 0710 filled it for the passages closed before): «Сроки» shows the
+    # median and 90th percentile of the stages measured in working hours from it, in SQL.
+    working_hours: Optional[float] = None
 
     __table_args__ = (
         # At most one open passage per message: the live recording finds it by this index.
@@ -50,7 +54,7 @@ class StageVisit(_Fact, table=True):
         # left after it; every column the count reads is in the index, so it never visits the table
         # (migration 0610) ...
         Index("ix_stage_visit_rating", "stage", "left_at", "due_at", "entered_at", "organization_id",
-              "is_repeated"),
+              "is_repeated", "working_hours"),  # «Сроки» reads the passages ended in a period from it too (0710)
         # ... and those still open and already overdue at the month's end.
         Index("ix_stage_visit_open_due", "stage", "due_at",
               postgresql_where=text(_OPEN_VISIT), sqlite_where=text(_OPEN_VISIT)),

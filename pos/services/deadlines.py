@@ -46,7 +46,7 @@ def recompute(session: Session, env: Env, message_ids: list[int] | None = None,
                              from_org_id=message.organization_id, to_org_id=message.organization_id,
                              details=details)
         session.add(entry)
-        facts.record(session, message, entry)  # the open passage and answer period follow the new deadlines
+        facts.record(session, message, entry, ctx.deadlines)  # the open passage and answer period follow the new deadlines
         changed += 1
     session.commit()
     return changed

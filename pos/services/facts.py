@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlmodel import Session, select
 
 from pos import facts
+from pos.deadlines import DeadlinePolicy
 from pos.models import AnswerPeriod, HistoryEntry, Message, StageVisit
 from pos.workflow import ACTIVE_STAGES
 
@@ -25,15 +26,16 @@ def step_of(message: Message, action: str, from_stage: str | None, to_stage: str
                       is_repeated=message.is_repeated)
 
 
-def record(session: Session, message: Message, entry: HistoryEntry) -> facts.Advance:
-    """Apply one history entry of `message` (already changed by it) to its facts; the caller commits."""
+def record(session: Session, message: Message, entry: HistoryEntry, policy: DeadlinePolicy) -> facts.Advance:
+    """Apply one history entry of `message` (already changed by it) to its facts; the caller commits.
+    `policy`: the deadline policy in force (its calendar counts a closing passage's working hours)."""
     step = step_of(message, entry.action, entry.from_stage, entry.to_stage, entry.to_org_id, entry.at)
     visit = session.exec(select(StageVisit).where(StageVisit.message_id == message.id,
                                                   StageVisit.left_at.is_(None))).first()
     period = session.exec(select(AnswerPeriod).where(AnswerPeriod.message_id == message.id,
                                                      AnswerPeriod.closed_at.is_(None))).first()
     done = facts.advance(visit, period, step, message_id=message.id, make_visit=StageVisit,
-                         make_period=AnswerPeriod)
+                         make_period=AnswerPeriod, working_hours=policy.working_hours_between)
     # The closed rows are written before the new ones: one open row per message (unique indexes).
     for rows in ((done.closed_visit, done.closed_period), (done.new_visit, done.new_period)):
         for row in rows:
