@@ -40,6 +40,9 @@ def upgrade() -> None:
     op.create_index('ix_stage_visit_rating', 'stage_visit',
                     ['stage', 'left_at', 'due_at', 'entered_at', 'organization_id', 'is_repeated', 'working_hours'],
                     unique=False)
+    op.drop_index('ix_answer_period_closed', table_name='answer_period')
+    op.create_index('ix_answer_period_closed', 'answer_period',
+                    ['closed_at', 'organization_id', 'outcome', 'on_time', 'opened_at', 'due_at'], unique=False)
     op.create_index('ix_message_received_facts', 'message', RECEIVED, unique=False)
     op.create_index('ix_message_rated', 'message', ['rated_at', 'organization_id', 'category_id', 'rating'],
                     unique=False)
@@ -54,6 +57,8 @@ def downgrade() -> None:
     op.drop_index('ix_message_rated', table_name='message')
     op.drop_index('ix_message_received_facts', table_name='message')
     op.drop_index('ix_stage_visit_rating', table_name='stage_visit')
+    op.drop_index('ix_answer_period_closed', table_name='answer_period')
+    op.create_index('ix_answer_period_closed', 'answer_period', ['closed_at'], unique=False)
     with op.batch_alter_table('message') as batch:
         batch.drop_column('place_street')
         batch.drop_column('place_settlement')

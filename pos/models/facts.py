@@ -75,7 +75,9 @@ class AnswerPeriod(_Fact, table=True):
         Index("ux_answer_period_open", "message_id", unique=True,
               postgresql_where=text(_OPEN_PERIOD), sqlite_where=text(_OPEN_PERIOD)),
         Index("ix_answer_period_message", "message_id", "opened_at"),
-        Index("ix_answer_period_closed", "closed_at"),
+        # «Сроки»: the answers given in a period, read from the index alone (0710).
+        Index("ix_answer_period_closed", "closed_at", "organization_id", "outcome", "on_time", "opened_at",
+              "due_at"),
         Index("ix_answer_period_open_due", "due_at",
               postgresql_where=text(_OPEN_PERIOD), sqlite_where=text(_OPEN_PERIOD)),
     )

@@ -214,20 +214,30 @@ def stage_compliance(session: Session, scope: Scope, policy) -> list[StageFigure
 
 def answer_compliance(session: Session, scope: Scope) -> list[AnswerFigures]:
     """Per organization, the answer deadline of clause 3.9: answers given in the period on time and late,
-    periods open at its end (or now) and, of those, overdue. Rejections by the moderator are no answer."""
+    periods open at its end (or now) and, of those, overdue. Rejections by the moderator are no answer.
+    As for the stages: the answers given (ix_answer_period_closed, the index alone), then the periods open
+    at the end — open now, or closed after it."""
     a = AnswerPeriod
-    given = and_(a.closed_at >= scope.start, a.closed_at < scope.end, a.outcome.in_(("answered", "postponed")))
-    still_open = and_(a.opened_at < scope.end, or_(a.closed_at.is_(None), a.closed_at >= scope.end))
+    rows: dict[int, AnswerFigures] = {}
 
     def count(condition):
         return func.sum(case((condition, 1), else_=0))
 
-    query = (select(a.organization_id, count(and_(given, a.on_time.is_(True))), count(and_(given, a.on_time.is_(False))),
-                    count(still_open), count(and_(still_open, a.due_at < scope.until)))
-             .where(a.organization_id.is_not(None), org_condition(a.organization_id, scope), or_(given, still_open))
-             .group_by(a.organization_id).order_by(a.organization_id))
-    return [AnswerFigures(org, int(b or 0), int(c or 0), int(d or 0), int(e or 0))
-            for org, b, c, d, e in session.exec(query)]
+    common = (a.organization_id.is_not(None), org_condition(a.organization_id, scope))
+    given = (select(a.organization_id, count(a.on_time.is_(True)), count(a.on_time.is_(False)))
+             .where(*common, a.closed_at >= scope.start, a.closed_at < scope.end,
+                    a.outcome.in_(("answered", "postponed")))
+             .group_by(a.organization_id))
+    for org, on_time, late in session.exec(given):
+        rows[org] = AnswerFigures(org, int(on_time or 0), int(late or 0))
+    for still_open in (a.closed_at.is_(None), a.closed_at >= scope.end):
+        query = (select(a.organization_id, func.count(), count(a.due_at < scope.until))
+                 .where(*common, still_open, a.opened_at < scope.end).group_by(a.organization_id))
+        for org, n, overdue in session.exec(query):
+            row = rows.setdefault(org, AnswerFigures(org))
+            row.open += int(n)
+            row.overdue += int(overdue or 0)
+    return [rows[org] for org in sorted(rows)]
 
 
 # --- «Удовлетворённость» ---------------------------------------------------------------------
