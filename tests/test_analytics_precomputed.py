@@ -178,3 +178,26 @@ def test_fill_places_gives_what_the_model_writes(session, world):
     fill_places(session.connection(), chunk=2)
     session.expire_all()
     assert {m.id: (m.place_settlement, m.place_street) for m in session.exec(select(Message))} == live
+
+
+def test_a_correction_of_the_calendar_recounts_the_passages_of_that_day(session, world):
+    from pos.services import deadlines as deadline_settings
+    walk(world)
+    closed = [v for v in session.exec(select(StageVisit)) if v.left_at is not None]
+    # A working day some passages spanned (the walk is in November 2026): made a holiday, then undone.
+    day = date(2026, 11, 17)
+    start, end = (POLICY.to_utc(datetime.combine(d, datetime.min.time(), POLICY.tz)) for d in (day, date(2026, 11, 18)))
+    spanning = [v.id for v in closed if _aware(v.left_at) > start and _aware(v.entered_at) < end]
+    assert spanning
+    before = {v.id: v.working_hours for v in closed}
+    deadline_settings.set_calendar_day(session, world.env, day, False, "тест")
+    session.expire_all()
+    holiday = DeadlinePolicy(ProductionCalendar({day: False}), ZoneInfo(TZ_NAME))
+    for v in session.exec(select(StageVisit).where(StageVisit.left_at.is_not(None))):
+        assert v.working_hours == pytest.approx(
+            holiday.working_hours_between(_aware(v.entered_at), _aware(v.left_at)), abs=1e-9)
+    assert any(session.get(StageVisit, i).working_hours < before[i] for i in spanning)
+    deadline_settings.set_calendar_day(session, world.env, day, None)
+    session.expire_all()
+    assert {i: session.get(StageVisit, i).working_hours for i in before} == {
+        i: pytest.approx(h, abs=1e-9) for i, h in before.items()}

@@ -75,7 +75,8 @@ def set_stage_rule(session: Session, env: Env, stage: str, amount: int, unit: st
 
 
 def set_calendar_day(session: Session, env: Env, day, is_working: bool | None, note: str = "") -> int:
-    """A local correction of the production calendar (None removes it); recomputes."""
+    """A local correction of the production calendar (None removes it); recomputes the deadlines of the
+    active messages and the working hours of the passages that were in a stage that day."""
     row = session.get(CalendarOverride, day)
     if is_working is None:
         if row is not None:
@@ -84,6 +85,8 @@ def set_calendar_day(session: Session, env: Env, day, is_working: bool | None, n
         row = row or CalendarOverride(day=day, is_working=is_working)
         row.is_working, row.note = is_working, note
         session.add(row)
+    session.flush()
+    facts.recount_working_hours(session, directory(session, env).deadlines, day)
     session.commit()
     what = "рабочий день" if is_working else ("выходной" if is_working is False else "по производственному календарю")
     return recompute(session, env, reason=f"изменён календарь: {day:%d.%m.%Y} — {what}")

@@ -7,11 +7,11 @@ pos/services/deadlines.py (`recompute`).
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 
 from sqlmodel import Session, select
 
-from pos import facts
+from pos import clock, facts
 from pos.deadlines import DeadlinePolicy
 from pos.models import AnswerPeriod, HistoryEntry, Message, StageVisit
 from pos.workflow import ACTIVE_STAGES
@@ -43,6 +43,21 @@ def record(session: Session, message: Message, entry: HistoryEntry, policy: Dead
                 session.add(row)
         session.flush()
     return done
+
+
+def recount_working_hours(session: Session, policy: DeadlinePolicy, day: date) -> int:
+    """After a correction of the calendar: the working hours of the closed passages that spanned the local
+    `day`, counted again with `policy` (the corrected calendar), so the figures stay what the calendar
+    says. A day ahead (the usual case: next year's holidays) touches nothing. The passages recounted."""
+    start = policy.to_utc(datetime.combine(day, time(0), policy.tz))
+    end = policy.to_utc(datetime.combine(day + timedelta(days=1), time(0), policy.tz))
+    visits = session.exec(select(StageVisit).where(StageVisit.stage.in_([s.value for s in ACTIVE_STAGES]),
+                                                   StageVisit.left_at > start, StageVisit.entered_at < end)).all()
+    for visit in visits:
+        visit.working_hours = policy.working_hours_between(clock.as_utc(visit.entered_at), clock.as_utc(visit.left_at))
+        session.add(visit)
+    session.flush()
+    return len(visits)
 
 
 def visits_of(session: Session, message_id: int) -> list[StageVisit]:
