@@ -257,8 +257,13 @@ def _update(connection, table: str, columns: tuple[str, ...], values: list[tuple
             with cur.copy(f"COPY _fill_{table} (id, {', '.join(columns)}) FROM STDIN") as copy:
                 for row in values:
                     copy.write_row(row)
+            # The chunk's id range bounds the UPDATE's side of the join: without it (and a temporary table
+            # without statistics) the planner may read the whole table for each chunk.
+            low, high = min(r[0] for r in values), max(r[0] for r in values)
+            cur.execute(f"ANALYZE _fill_{table}")
             cur.execute(f"UPDATE {table} SET " + ", ".join(f"{c} = f.{c}" for c in columns)
-                        + f" FROM _fill_{table} f WHERE {table}.id = f.id")
+                        + f" FROM _fill_{table} f WHERE {table}.id = f.id AND {table}.id BETWEEN %s AND %s",
+                        (low, high))
         return
     cur = raw.cursor()
     try:
