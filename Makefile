@@ -43,12 +43,14 @@ test-unit: install
 test-e2e: install chromium
 	$(BIN)/python -m pytest e2e
 
-# The deadline sweep, then the monthly rating at BENCH_MESSAGES generated messages (bench/generate.py).
+# The deadline sweep, then the monthly rating and the analytics pages (served by gunicorn) at BENCH_MESSAGES
+# generated messages (bench/generate.py).
 BENCH_MESSAGES ?= 1000000
 
 bench: install
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench rating --messages $(BENCH_MESSAGES)
+	$(BIN)/python -m bench pages --messages $(BENCH_MESSAGES)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .hypothesis

@@ -38,10 +38,11 @@ from sqlmodel import Session, SQLModel, select
 from bench import words
 from pos import facts, migrate
 from pos.db import make_engine
-from pos.deadlines import DeadlinePolicy, ProductionCalendar
+from pos.deadlines import DeadlinePolicy, ProductionCalendar, WorkingClock
 from pos.facts_backfill import PERIOD_COLUMNS, VISIT_COLUMNS, Record, _Deadlines
 from pos.models import (AcceleratedSubcategory, Category, Organization, OrganizationCategory, RoleGrant,
                         Subcategory, User)
+from pos.services.addresses import place
 from pos.workflow import ROLE_LABELS, Action, Role, Stage, rejection_reasons
 
 UTC = timezone.utc
@@ -57,7 +58,9 @@ MESSAGE_COLUMNS = (
     "executor_position", "executor_name", "comment", "postponed_until", "chain_purpose", "chain_round",
     "rejection_reason", "repeated_of_id", "is_repeated", "accelerated", "received_at", "answer_due_at",
     "stage_entered_at", "stage_due_at", "deadline_state", "answered_at", "rating", "rating_comment", "rated_at",
-    "version")
+    "version", "place_settlement", "place_street")
+# The passages carry the working hours counted when they closed (migration 0710's column).
+VISIT_WRITTEN = VISIT_COLUMNS + ("working_hours",)
 # The ids of history entries, passages and periods are the database's (in the order written).
 HISTORY_COLUMNS = ("message_id", "at", "actor_id", "action", "from_stage", "to_stage", "from_org_id",
                    "to_org_id", "details")
@@ -303,7 +306,7 @@ class _Life:
             at=at, action=str(action), from_stage=from_stage, to_stage=to_stage, organization_id=self.org.id,
             stage_due=self.stage_due if active else None, answer_due=self.answer_due,
             accelerated=self.accelerated, is_repeated=self.repeated),
-            message_id=self.id, make_visit=Record, make_period=Record)
+            message_id=self.id, make_visit=Record, make_period=Record, working_hours=self.gen.working_clock.hours)
         self.visit, self.period = done.visit, done.period
         if done.new_visit is not None:
             self.visits.append(done.new_visit)
@@ -326,6 +329,9 @@ class Generator:
         self.rnd = random.Random(seed)
         roots = {o.id: o.root_id for o in world.orgs.values()}
         self.clock = _Clock(policy, roots)
+        # The working hours of a closing passage, as the live recording counts them (one table of the days).
+        first = (NOW - timedelta(days=days + 1)).astimezone(TZ).date()
+        self.working_clock = WorkingClock(policy, first, NOW.astimezone(TZ).date() + timedelta(days=400))
         self.applicants = max(1, n // 3)
         self.reasons = {reg: sorted(rejection_reasons(reg)) for reg in world.roots}
         self._routes = {root: ([w for _, w, _ in routes], routes) for root, routes in world.routes.items()}
@@ -576,8 +582,11 @@ class Generator:
         active = stage in _ACTIVE
         state = ("overdue" if life.stage_due < NOW else "ok") if active else "ok"
         in_chain = stage in (Stage.AGREEMENT, Stage.APPROVAL)
-        return (life.id, f"ПОС-{received.year}-{life.id:06d}", rnd.randint(1, self.applicants),
-                self.texts.text(world.category_names[category_id]), self.texts.address(regulation),
+        applicant = rnd.randint(1, self.applicants)
+        text = self.texts.text(world.category_names[category_id])
+        address = self.texts.address(regulation)
+        found = place(address)  # what the model's listener writes beside an address
+        return (life.id, f"ПОС-{received.year}-{life.id:06d}", applicant, text, address,
                 rnd.choices(("web", "embed", "api"), (70, 15, 15))[0], category_id, sub_id, life.org.id,
                 life.passed_from, stage, executor,
                 life.assignee if stage in (Stage.EXECUTION, Stage.POSTPONED, Stage.AGREEMENT, Stage.APPROVAL)
@@ -586,7 +595,8 @@ class Generator:
                 out["answer"] or "", position, name, "", life.postponed_until if stage == Stage.POSTPONED else None,
                 life.chain_purpose if in_chain else None, life.chain_round, out["rejection_reason"], repeated_of,
                 repeated_of is not None, life.accelerated, received, life.answer_due, life.entered_at,
-                life.stage_due, state, out["answered_at"], out["rating"], out["rating_comment"], out["rated_at"], 1)
+                life.stage_due, state, out["answered_at"], out["rating"], out["rating_comment"], out["rated_at"], 1,
+                found.settlement if found else None, found.street if found else None)
 
     def applicant_rows(self):
         rnd = random.Random(f"{self.seed}:applicants")
@@ -605,7 +615,7 @@ class Generator:
             row, life, steps = self.message(i, received)
             batch["message"].append(row)
             batch["history_entry"] += life.history
-            batch["stage_visit"] += [tuple(getattr(v, c) for c in VISIT_COLUMNS) for v in life.visits]
+            batch["stage_visit"] += [tuple(getattr(v, c) for c in VISIT_WRITTEN) for v in life.visits]
             batch["answer_period"] += [tuple(getattr(p, c) for c in PERIOD_COLUMNS) for p in life.periods]
             batch["approval_step"] += steps
         batch["history_entry"] += self.late_history
@@ -632,7 +642,7 @@ def _chunk_in_worker(task):
 
 
 COLUMNS = {"applicant": APPLICANT_COLUMNS, "message": MESSAGE_COLUMNS, "history_entry": HISTORY_COLUMNS,
-           "stage_visit": VISIT_COLUMNS, "answer_period": PERIOD_COLUMNS,
+           "stage_visit": VISIT_WRITTEN, "answer_period": PERIOD_COLUMNS,
            "approval_step": STEP_COLUMNS}
 
 

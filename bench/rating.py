@@ -27,10 +27,11 @@ from pos.services import rating
 MONTH = rating.previous_month(NOW.date().replace(day=1))
 
 
-def _database(kind: str, n: int, pg_url: str, seed: int) -> tuple[str, bool]:
-    """The URL of a database holding n generated messages, and whether it was made now."""
+def database(kind: str, n: int, pg_url: str, seed: int, stem: str = "rating") -> tuple[str, bool]:
+    """The URL of a database holding n generated messages, and whether it was made now (the SQLite file
+    is named by `stem`, the benchmark's)."""
     if kind == "sqlite":
-        path = Path(os.environ.get("BENCH_SQLITE_DIR", tempfile.gettempdir())) / f"pos-bench-rating-{n}-{seed}.db"
+        path = Path(os.environ.get("BENCH_SQLITE_DIR", tempfile.gettempdir())) / f"pos-bench-{stem}-{n}-{seed}.db"
         url = f"sqlite:///{path}"
         if path.exists() and _count(url) == n:
             return url, False
@@ -71,7 +72,7 @@ def _runs(fn, runs: int) -> list[float]:
 
 def run_one(kind: str, n: int, pg_url: str, seed: int, runs: int) -> dict:
     started = time.perf_counter()
-    url, made = _database(kind, n, pg_url, seed)
+    url, made = database(kind, n, pg_url, seed)
     prepared = time.perf_counter() - started
     migrate.upgrade(url)  # a reused database gets the indexes of newer migrations
     engine = make_engine(url)

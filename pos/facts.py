@@ -6,7 +6,8 @@ cannot disagree about what a passage is:
 
 - a passage of an active stage opens when the message enters it, and also when the stage clock restarts
   inside it (`RESTARTS_STAGE`: the next agreeing head, a delegation, «Вернуть»); it closes, with that
-  action, on the next entry that moves the stage or restarts its clock. `on_time` = left_at <= due_at.
+  action, on the next entry that moves the stage or restarts its clock. `on_time` = left_at <= due_at;
+  `working_hours`, the time in the stage on the production calendar, is counted then.
 - an entry that keeps the passage open may still move its deadline (a category change, a recomputation)
   or, in moderation, its organization: the open row follows, `due_changed_at` records when.
 - the answer period opens whenever the message is in an active stage without one (arrival, the return
@@ -78,19 +79,23 @@ def _follow(row, org_id, due, accelerated, at) -> None:
 
 
 def advance(visit, period, step: Step, *, message_id: int,
-            make_visit: Callable[..., Any], make_period: Callable[..., Any]) -> Advance:
+            make_visit: Callable[..., Any], make_period: Callable[..., Any],
+            working_hours: Callable[[datetime, datetime], float]) -> Advance:
+    """`working_hours(start, end)`: the production calendar's working hours between two moments (the
+    deadline policy's `working_hours_between`), the time in the stage of a passage that closes."""
     out = Advance(visit=visit, period=period)
     active = step.to_stage in ACTIVE_STAGES
     if restarts(step.action, step.from_stage, step.to_stage):
         if visit is not None:
             visit.left_at, visit.left_action = step.at, str(step.action)
             visit.on_time = step.at <= visit.due_at
+            visit.working_hours = working_hours(visit.entered_at, step.at)
             out.closed_visit, out.visit = visit, None
         if active:
             out.visit = out.new_visit = make_visit(
                 message_id=message_id, organization_id=step.organization_id, stage=str(step.to_stage),
                 entered_at=step.at, entry_due_at=step.stage_due, due_at=step.stage_due, due_changed_at=None,
-                left_at=None, left_action=None, on_time=None, is_repeated=step.is_repeated,
+                left_at=None, left_action=None, working_hours=None, on_time=None, is_repeated=step.is_repeated,
                 accelerated=step.accelerated, is_incident=step.is_incident)
     elif visit is not None:
         _follow(visit, step.organization_id, step.stage_due if active else None, step.accelerated, step.at)

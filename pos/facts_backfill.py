@@ -11,7 +11,8 @@ which are right even where a setting has changed since.
 Set-based where it can be (one SELECT of messages and one of history per chunk of message ids, one COPY
 (PostgreSQL) or executemany (SQLite) per table and chunk), a Python loop where the calendar needs one:
 `python -m bench.backfill` times it. The tables are
-described here as they are at 0500, so later changes to the models cannot break this migration.
+described here as they are at 0500, so later changes to the models cannot break this migration; what
+later migrations add to old data is at the end (0710: `fill_working_hours`, `fill_places`).
 """
 from __future__ import annotations
 
@@ -87,8 +88,15 @@ def _answer_due_change(details) -> dict | None:
     return (details or {}).get("answer_due")
 
 
-def walk(message, entries, deadlines: _Deadlines, *, trust_current: bool = True) -> tuple[list, list]:
-    """The facts of one message from its history entries (in order): (visits, periods)."""
+def _not_counted(_start, _end):
+    return None  # migration 0500 has no working_hours yet: 0710 counts them (fill_working_hours)
+
+
+def walk(message, entries, deadlines: _Deadlines, *, trust_current: bool = True,
+         working_hours=_not_counted) -> tuple[list, list]:
+    """The facts of one message from its history entries (in order): (visits, periods). `working_hours`:
+    what counts a closed passage's working hours (the policy's `working_hours_between`); by default none
+    (the tables as 0500 made them)."""
     policy = deadlines.policy
     visits, periods = [], []
     visit = period = None
@@ -117,7 +125,8 @@ def walk(message, entries, deadlines: _Deadlines, *, trust_current: bool = True)
                           organization_id=e.to_org_id, stage_due=stage_due, answer_due=answer_due,
                           accelerated=accelerated, is_repeated=bool(message.is_repeated),
                           is_incident=kind == "incident")
-        done = facts.advance(visit, period, step, message_id=message.id, make_visit=Record, make_period=Record)
+        done = facts.advance(visit, period, step, message_id=message.id, make_visit=Record, make_period=Record,
+                             working_hours=working_hours)
         visit, period = done.visit, done.period
         if done.new_visit is not None:
             visits.append(done.new_visit)
@@ -178,5 +187,92 @@ def _write(connection, table: str, columns: tuple[str, ...], rows: list[Record])
     try:
         cur.executemany(f"INSERT INTO {table} ({names}) VALUES ({', '.join('?' for _ in columns)})",
                         [tuple(_sqlite_value(getattr(r, c)) for c in columns) for r in rows])
+    finally:
+        cur.close()
+
+
+# --- migration 0710: what later migrations add to the facts of old data ---------------------------------
+
+visit_hours_t = sa.table("stage_visit", sa.column("id", sa.Integer), sa.column("entered_at", _t()),
+                         sa.column("left_at", _t()), sa.column("working_hours", sa.Float))
+message_place_t = sa.table("message", sa.column("id", sa.Integer), sa.column("address", sa.String),
+                           sa.column("place_settlement", sa.String), sa.column("place_street", sa.String))
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
+
+
+def fill_working_hours(connection, tz_name: str, *, chunk: int = 50_000) -> int:
+    """`stage_visit.working_hours` of every closed passage that has none: the working hours from entry to
+    exit on the production calendar in force, as the live recording counts them when a passage closes
+    (one `WorkingClock` table for the whole span: a subtraction per passage). The passages updated."""
+    from pos.deadlines import WorkingClock
+    policy = load_policy(connection, tz_name)
+    v = visit_hours_t.c
+    todo = sa.and_(v.left_at.is_not(None), v.working_hours.is_(None))
+    low, high, first, last = connection.execute(
+        sa.select(sa.func.min(v.id), sa.func.max(v.id), sa.func.min(v.entered_at), sa.func.max(v.left_at))
+        .where(todo)).one()
+    if low is None:
+        return 0
+    clock = WorkingClock(policy, policy.local(_aware(first)).date(), policy.local(_aware(last)).date())
+    done = 0
+    for start in range(low, high + 1, chunk):
+        rows = connection.execute(sa.select(v.id, v.entered_at, v.left_at)
+                                  .where(todo, v.id.between(start, start + chunk - 1))).all()
+        values = [(i, clock.hours(_aware(entered), _aware(left))) for i, entered, left in rows]
+        _update(connection, "stage_visit", ("working_hours",), values)
+        done += len(values)
+    return done
+
+
+def fill_places(connection, *, chunk: int = 50_000) -> int:
+    """`message.place_settlement`, `place_street` of every message: the place its address names
+    (pos/services/addresses.py `place`, as the model sets it when a message is written). The messages
+    with a place."""
+    from pos.services.addresses import place
+    m = message_place_t.c
+    low, high = connection.execute(sa.select(sa.func.min(m.id), sa.func.max(m.id))).one()
+    done = 0
+    if low is None:
+        return 0
+    for start in range(low, high + 1, chunk):
+        rows = connection.execute(sa.select(m.id, m.address).where(m.id.between(start, start + chunk - 1),
+                                                                   m.address != "")).all()
+        values = [(i, found.settlement, found.street) for i, address in rows
+                  if (found := place(address or "")) is not None]
+        _update(connection, "message", ("place_settlement", "place_street"), values)
+        done += len(values)
+    return done
+
+
+def _update(connection, table: str, columns: tuple[str, ...], values: list[tuple]) -> None:
+    """Set `columns` of the rows (id, *values): on PostgreSQL one COPY into a temporary table and one
+    UPDATE … FROM it; on SQLite executemany."""
+    if not values:
+        return
+    raw = connection.connection.driver_connection
+    if connection.dialect.name == "postgresql":
+        types = {"working_hours": "double precision"}
+        with raw.cursor() as cur:
+            cur.execute(f"CREATE TEMPORARY TABLE IF NOT EXISTS _fill_{table} (id integer PRIMARY KEY, "
+                        + ", ".join(f"{c} {types.get(c, 'text')}" for c in columns) + ") ON COMMIT DROP")
+            cur.execute(f"TRUNCATE _fill_{table}")
+            with cur.copy(f"COPY _fill_{table} (id, {', '.join(columns)}) FROM STDIN") as copy:
+                for row in values:
+                    copy.write_row(row)
+            # The chunk's id range bounds the UPDATE's side of the join: without it (and a temporary table
+            # without statistics) the planner may read the whole table for each chunk.
+            low, high = min(r[0] for r in values), max(r[0] for r in values)
+            cur.execute(f"ANALYZE _fill_{table}")
+            cur.execute(f"UPDATE {table} SET " + ", ".join(f"{c} = f.{c}" for c in columns)
+                        + f" FROM _fill_{table} f WHERE {table}.id = f.id AND {table}.id BETWEEN %s AND %s",
+                        (low, high))
+        return
+    cur = raw.cursor()
+    try:
+        cur.executemany(f"UPDATE {table} SET " + ", ".join(f"{c} = ?" for c in columns) + " WHERE id = ?",
+                        [(*row[1:], row[0]) for row in values])
     finally:
         cur.close()

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import delete
 
-from pos.deadlines import DeadlinePolicy, ProductionCalendar
+from pos.deadlines import DeadlinePolicy, ProductionCalendar, WorkingClock
 from pos.models import AnswerPeriod, Message, StageVisit
 from pos.services import analytics
 
@@ -43,9 +43,11 @@ def _message(world, **fields) -> Message:
 
 def visit(world, org, stage, entered, due, left=None):
     message = _message(world)
+    # As the live recording closes a passage: its working hours counted then (pos/facts.py `advance`).
     world.session.add(StageVisit(message_id=message.id, organization_id=world.org[org].id, stage=stage,
                                  entered_at=entered, entry_due_at=due, due_at=due, left_at=left,
-                                 left_action="take" if left else None, on_time=(left <= due) if left else None))
+                                 left_action="take" if left else None, on_time=(left <= due) if left else None,
+                                 working_hours=POLICY.working_hours_between(entered, left) if left else None))
 
 
 def period(world, org, opened, due, closed=None, outcome=None):
@@ -209,7 +211,7 @@ def test_rating_comments_latest_first_in_the_period_without_their_author(session
     (L(11, 6, 19), L(11, 9, 9, 15)), (L(10, 30, 12, 10), L(11, 10, 14, 45)), (L(11, 2, 12), L(11, 2, 12)),
 ])
 def test_the_working_clock_agrees_with_the_production_calendar(start, end):
-    clock = analytics.WorkingClock(POLICY, date(2026, 10, 30), date(2026, 11, 30))
+    clock = WorkingClock(POLICY, date(2026, 10, 30), date(2026, 11, 30))
     assert clock.hours(start, end) == pytest.approx(POLICY.working_hours_between(start, end))
-    assert analytics.WorkingClock(POLICY, date(2026, 11, 2), date(2026, 11, 2)).hours(
+    assert WorkingClock(POLICY, date(2026, 11, 2), date(2026, 11, 2)).hours(
         L(11, 2, 9), L(11, 2, 13, 30)) == pytest.approx(4.0)

@@ -43,6 +43,10 @@ class StageVisit(_Fact, table=True):
     entered_at: datetime
     left_at: Optional[datetime] = None
     left_action: Optional[str] = Field(default=None, max_length=40)
+    # The working hours from entered_at to left_at on the production calendar, set when the passage closes
+    # (pos/facts.py `advance`; migration 0710 filled it for the passages closed before): «Сроки» shows the
+    # median and 90th percentile of the stages measured in working hours from it, in SQL.
+    working_hours: Optional[float] = None
 
     __table_args__ = (
         # At most one open passage per message: the live recording finds it by this index.
@@ -53,7 +57,7 @@ class StageVisit(_Fact, table=True):
         # left after it; every column the count reads is in the index, so it never visits the table
         # (migration 0610) ...
         Index("ix_stage_visit_rating", "stage", "left_at", "due_at", "entered_at", "organization_id",
-              "is_repeated", "is_incident"),
+              "is_repeated", "working_hours", "is_incident"),  # «Сроки» reads the ended passages from it too
         # ... and those still open and already overdue at the month's end.
         Index("ix_stage_visit_open_due", "stage", "due_at",
               postgresql_where=text(_OPEN_VISIT), sqlite_where=text(_OPEN_VISIT)),
@@ -74,7 +78,9 @@ class AnswerPeriod(_Fact, table=True):
         Index("ux_answer_period_open", "message_id", unique=True,
               postgresql_where=text(_OPEN_PERIOD), sqlite_where=text(_OPEN_PERIOD)),
         Index("ix_answer_period_message", "message_id", "opened_at"),
-        Index("ix_answer_period_closed", "closed_at"),
+        # «Сроки»: the answers given in a period, read from the index alone (0710).
+        Index("ix_answer_period_closed", "closed_at", "organization_id", "outcome", "on_time", "opened_at",
+              "due_at"),
         Index("ix_answer_period_open_due", "due_at",
               postgresql_where=text(_OPEN_PERIOD), sqlite_where=text(_OPEN_PERIOD)),
     )

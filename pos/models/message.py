@@ -2,7 +2,7 @@
 from datetime import date, datetime
 from typing import Optional
 
-from sqlalchemy import JSON, Column, Index, Integer, text
+from sqlalchemy import JSON, Column, Index, Integer, event, inspect, text
 from sqlmodel import Field, SQLModel
 
 _version_column = Column("version", Integer, nullable=False, default=1)
@@ -22,6 +22,11 @@ class Message(SQLModel, table=True):
     applicant_id: Optional[int] = Field(default=None, foreign_key="applicant.id", index=True)
     text: str
     address: str = Field(default="", max_length=500)
+    # The problem's place read from the address (pos/services/addresses.py `place`), kept with it so that
+    # «Частые проблемы» groups by street in SQL: set whenever the address is written (the listener below);
+    # both empty (NULL) when the address names no settlement or street.
+    place_settlement: Optional[str] = Field(default=None, max_length=500)
+    place_street: Optional[str] = Field(default=None, max_length=500)
     latitude: Optional[float] = None
     longitude: Optional[float] = None
     source: str = Field(default="web", max_length=16)  # web | embed | api | seed | internet
@@ -90,7 +95,35 @@ class Message(SQLModel, table=True):
                       Index("ix_message_done", "stage_due_at", "id", "organization_id",
                             postgresql_where=text(_DONE), sqlite_where=text(_DONE)),
                       Index("ix_message_unsettled", "deadline_state", "id",
-                            postgresql_where=text(_UNSETTLED), sqlite_where=text(_UNSETTLED)))
+                            postgresql_where=text(_UNSETTLED), sqlite_where=text(_UNSETTLED)),
+                      # The analytics of messages received in a period («Частые проблемы», «Сводка»): every
+                      # column they group by or filter on after the period, so the period's rows are read from
+                      # the index alone (the id too: the words' sample picks every k-th one), migration 0710.
+                      Index("ix_message_received_facts", "received_at", "organization_id", "category_id",
+                            "subcategory_id", "source", "stage", "result", "is_repeated", "accelerated", "id",
+                            "place_settlement", "place_street"),
+                      # «Удовлетворённость»: the ratings and the answers given in a period, by organization and
+                      # category.
+                      Index("ix_message_rated", "rated_at", "organization_id", "category_id", "rating"),
+                      Index("ix_message_answered", "answered_at", "organization_id", "category_id"))
+
+
+def _place_of(message: "Message") -> None:
+    from pos.services.addresses import place
+    found = place(message.address or "")
+    message.place_settlement = found.settlement if found is not None else None
+    message.place_street = found.street if found is not None else None
+
+
+@event.listens_for(Message, "before_insert")
+def _place_on_insert(_mapper, _connection, message: Message) -> None:
+    _place_of(message)
+
+
+@event.listens_for(Message, "before_update")
+def _place_on_update(_mapper, _connection, message: Message) -> None:
+    if inspect(message).attrs.address.history.has_changes():
+        _place_of(message)
 
 
 class ApprovalStep(SQLModel, table=True):

@@ -23,7 +23,7 @@ from sqlalchemy import and_, case, exists, func, literal, or_
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
-from pos.deadlines import WORK_PERIODS, WORKING_HOURS
+from pos.deadlines import WORKING_HOURS
 from pos.models import AnswerPeriod, Message, Organization, StageVisit
 from pos.services import choices
 from pos.workflow import ACTIVE_STAGES, POOR_RATING_MAX
@@ -147,93 +147,61 @@ class AnswerFigures:
     overdue: int = 0
 
 
-def _stage_counts(session: Session, scope: Scope):
+def _stage_counts(session: Session, scope: Scope, stages: list[str]) -> dict[tuple[int, str], list[int]]:
+    """(organization, stage) → [ended on time, ended late, open at the period's end, of those overdue].
+
+    Two queries, each a range of an index: the passages that ended in the period (stage, left_at of
+    ix_stage_visit_rating, read from the index alone), and those open at its end — still open now
+    (the partial index of open passages) or left after the end (the same index from the end on).
+    One query with an OR of the two read the table for every passage of the period."""
     v = StageVisit
-    ended = and_(v.left_at >= scope.start, v.left_at < scope.end)
-    still_open = and_(v.entered_at < scope.end, or_(v.left_at.is_(None), v.left_at >= scope.end))
+    counts: dict[tuple[int, str], list[int]] = {}
 
     def count(condition):
         return func.sum(case((condition, 1), else_=0))
 
-    query = (select(v.organization_id, v.stage, count(and_(ended, v.left_at <= v.due_at)),
-                    count(and_(ended, v.left_at > v.due_at)), count(still_open),
-                    count(and_(still_open, v.due_at < scope.until)))
-             .where(v.organization_id.is_not(None), org_condition(v.organization_id, scope), or_(ended, still_open))
-             .group_by(v.organization_id, v.stage))
-    return session.exec(query).all()
+    common = (v.stage.in_(stages), v.organization_id.is_not(None), org_condition(v.organization_id, scope))
+    ended = (select(v.organization_id, v.stage, count(v.left_at <= v.due_at), count(v.left_at > v.due_at))
+             .where(*common, v.left_at >= scope.start, v.left_at < scope.end).group_by(v.organization_id, v.stage))
+    for org, stage, on_time, late in session.exec(ended):
+        counts[(org, stage)] = [int(on_time or 0), int(late or 0), 0, 0]
+    for still_open in (v.left_at.is_(None), v.left_at >= scope.end):
+        query = (select(v.organization_id, v.stage, func.count(), count(v.due_at < scope.until))
+                 .where(*common, still_open, v.entered_at < scope.end).group_by(v.organization_id, v.stage))
+        for org, stage, n, overdue in session.exec(query):
+            row = counts.setdefault((org, stage), [0, 0, 0, 0])
+            row[2] += int(n)
+            row[3] += int(overdue or 0)
+    return counts
 
 
-def _durations_sql(session: Session, scope: Scope, stages: list[str]) -> dict[tuple[int, str], tuple]:
-    """Median and 90th percentile of calendar hours in the stage, of the passages ended in the period."""
+def _durations(session: Session, scope: Scope, stages: list[str], unit: str) -> dict[tuple[int, str], tuple]:
+    """Median and 90th percentile of the time in the stage of the passages ended in the period, per
+    organization and stage: calendar hours (left_at − entered_at), or the working hours the passage recorded
+    when it closed (`StageVisit.working_hours`)."""
     v = StageVisit
     if not stages:
         return {}
-    where = and_(v.left_at >= scope.start, v.left_at < scope.end, v.organization_id.is_not(None),
-                 v.stage.in_(stages), org_condition(v.organization_id, scope))
-    if session.get_bind().dialect.name == "postgresql":
+    where = and_(v.stage.in_(stages), v.left_at >= scope.start, v.left_at < scope.end, v.organization_id.is_not(None),
+                 org_condition(v.organization_id, scope))
+    postgres = session.get_bind().dialect.name == "postgresql"
+    if unit == WORKING_HOURS:
+        hours = v.working_hours
+    elif postgres:
         hours = func.extract("epoch", v.left_at - v.entered_at) / 3600.0
+    else:
+        hours = (func.julianday(v.left_at) - func.julianday(v.entered_at)) * 24.0
+    if postgres:
         query = (select(v.organization_id, v.stage, func.percentile_cont(0.5).within_group(hours),
                         func.percentile_cont(0.9).within_group(hours))
                  .where(where).group_by(v.organization_id, v.stage))
         return {(org, stage): (float(med), float(p90)) for org, stage, med, p90 in session.exec(query)}
     # SQLite has no percentile_cont: the hours come ordered from the database, one group after another.
-    hours = (func.julianday(v.left_at) - func.julianday(v.entered_at)) * 24.0
     query = select(v.organization_id, v.stage, hours).where(where).order_by(v.organization_id, v.stage, hours)
     groups: dict[tuple[int, str], list[float]] = {}
     for org, stage, value in session.exec(query):
         groups.setdefault((org, stage), []).append(float(value))
     return {key: (percentile(values, 0.5), percentile(values, 0.9)) for key, values in groups.items()}
-
-
-class WorkingClock:
-    """Working seconds since a day, from a table of the days in between (one calendar look-up per day, not
-    per passage): the time in a stage is then a subtraction. Agrees with DeadlinePolicy.working_hours_between."""
-
-    def __init__(self, policy, first: date, last: date):
-        self.policy, self.first, self.periods = policy, first, WORK_PERIODS
-        self.day_seconds = sum((datetime.combine(first, e) - datetime.combine(first, b)).total_seconds()
-                               for b, e in WORK_PERIODS)
-        self.before: dict[date, float] = {}
-        total, day = 0.0, first
-        while day <= last + timedelta(days=1):
-            self.before[day] = total
-            total += self.day_seconds if policy.calendar.is_working_day(day) else 0
-            day += timedelta(days=1)
-
-    def seconds(self, moment: datetime) -> float:
-        local = self.policy.local(moment)
-        day = local.date()
-        if day not in self.before:  # outside the table (never for the passages it was built for)
-            start = self.policy.to_utc(datetime.combine(self.first, time(0), self.policy.tz))
-            return self.policy.working_hours_between(start, moment) * 3600
-        done = self.before[day]
-        if self.policy.calendar.is_working_day(day):
-            clock = local.replace(tzinfo=None)
-            for b, e in self.periods:
-                low, high = datetime.combine(day, b), datetime.combine(day, e)
-                done += max(0.0, (min(clock, high) - low).total_seconds()) if clock > low else 0.0
-        return done
-
-    def hours(self, start: datetime, end: datetime) -> float:
-        return max(0.0, self.seconds(end) - self.seconds(start)) / 3600
-
-
-def _durations_working(session: Session, scope: Scope, stages: list[str], policy) -> dict[tuple[int, str], tuple]:
-    """The same in working hours of the production calendar (stages whose deadline is counted in them)."""
-    v = StageVisit
-    if not stages:
-        return {}
-    where = (v.left_at >= scope.start, v.left_at < scope.end, v.organization_id.is_not(None), v.stage.in_(stages),
-             org_condition(v.organization_id, scope))
-    earliest = session.exec(select(func.min(v.entered_at)).where(*where)).one()
-    if earliest is None:
-        return {}
-    clock = WorkingClock(policy, policy.local(_aware(earliest)).date(), policy.local(scope.end).date())
-    groups: dict[tuple[int, str], list[float]] = {}
-    for org, stage, entered, left in session.exec(select(v.organization_id, v.stage, v.entered_at, v.left_at)
-                                                  .where(*where)):
-        groups.setdefault((org, stage), []).append(clock.hours(_aware(entered), _aware(left)))
-    return {key: (percentile(sorted(values), 0.5), percentile(sorted(values), 0.9)) for key, values in groups.items()}
 
 
 def stage_units(policy, stages) -> dict[str, str]:
@@ -246,13 +214,13 @@ def stage_compliance(session: Session, scope: Scope, policy) -> list[StageFigure
     those overdue, and the median and 90th percentile of the time in the stage of those that ended."""
     stages = [s.value for s in ACTIVE_STAGES]
     units = stage_units(policy, stages)
-    rows = {(org, stage): StageFigures(org, stage, int(a or 0), int(b or 0), int(c or 0), int(d or 0),
-                                       unit=units.get(stage, CALENDAR_HOURS))
-            for org, stage, a, b, c, d in _stage_counts(session, scope)}
+    rows = {(org, stage): StageFigures(org, stage, *figures, unit=units.get(stage, CALENDAR_HOURS))
+            for (org, stage), figures in _stage_counts(session, scope, stages).items()}
     present = {stage for _org, stage in rows}
-    times = _durations_sql(session, scope, [s for s in stages if s in present and units[s] == CALENDAR_HOURS])
-    times.update(_durations_working(session, scope, [s for s in stages if s in present and units[s] != CALENDAR_HOURS],
-                                    policy))
+    times = _durations(session, scope, [s for s in stages if s in present and units[s] == CALENDAR_HOURS],
+                       CALENDAR_HOURS)
+    times.update(_durations(session, scope, [s for s in stages if s in present and units[s] == WORKING_HOURS],
+                            WORKING_HOURS))
     for key, (median, p90) in times.items():
         if key in rows:
             rows[key].median_hours, rows[key].p90_hours = median, p90
@@ -262,20 +230,30 @@ def stage_compliance(session: Session, scope: Scope, policy) -> list[StageFigure
 
 def answer_compliance(session: Session, scope: Scope) -> list[AnswerFigures]:
     """Per organization, the answer deadline of clause 3.9: answers given in the period on time and late,
-    periods open at its end (or now) and, of those, overdue. Rejections by the moderator are no answer."""
+    periods open at its end (or now) and, of those, overdue. Rejections by the moderator are no answer.
+    As for the stages: the answers given (ix_answer_period_closed, the index alone), then the periods open
+    at the end — open now, or closed after it."""
     a = AnswerPeriod
-    given = and_(a.closed_at >= scope.start, a.closed_at < scope.end, a.outcome.in_(("answered", "postponed")))
-    still_open = and_(a.opened_at < scope.end, or_(a.closed_at.is_(None), a.closed_at >= scope.end))
+    rows: dict[int, AnswerFigures] = {}
 
     def count(condition):
         return func.sum(case((condition, 1), else_=0))
 
-    query = (select(a.organization_id, count(and_(given, a.on_time.is_(True))), count(and_(given, a.on_time.is_(False))),
-                    count(still_open), count(and_(still_open, a.due_at < scope.until)))
-             .where(a.organization_id.is_not(None), org_condition(a.organization_id, scope), or_(given, still_open))
-             .group_by(a.organization_id).order_by(a.organization_id))
-    return [AnswerFigures(org, int(b or 0), int(c or 0), int(d or 0), int(e or 0))
-            for org, b, c, d, e in session.exec(query)]
+    common = (a.organization_id.is_not(None), org_condition(a.organization_id, scope))
+    given = (select(a.organization_id, count(a.on_time.is_(True)), count(a.on_time.is_(False)))
+             .where(*common, a.closed_at >= scope.start, a.closed_at < scope.end,
+                    a.outcome.in_(("answered", "postponed")))
+             .group_by(a.organization_id))
+    for org, on_time, late in session.exec(given):
+        rows[org] = AnswerFigures(org, int(on_time or 0), int(late or 0))
+    for still_open in (a.closed_at.is_(None), a.closed_at >= scope.end):
+        query = (select(a.organization_id, func.count(), count(a.due_at < scope.until))
+                 .where(*common, still_open, a.opened_at < scope.end).group_by(a.organization_id))
+        for org, n, overdue in session.exec(query):
+            row = rows.setdefault(org, AnswerFigures(org))
+            row.open += int(n)
+            row.overdue += int(overdue or 0)
+    return [rows[org] for org in sorted(rows)]
 
 
 # --- «Удовлетворённость» ---------------------------------------------------------------------
@@ -305,25 +283,37 @@ class Satisfaction:
         return 100 * self.repeated / self.answered if self.answered else None
 
 
-def satisfaction(session: Session, scope: Scope, by: str = "organization") -> list[Satisfaction]:
+def satisfactions(session: Session, scope: Scope) -> dict[str, list[Satisfaction]]:
     """Ratings given in the period (1–5) and answers given in it that were followed by a repeated message,
-    grouped by the message's organization (the one that answered) or by its category."""
+    grouped by the message's organization (the one that answered) and by its category: {"organization": [...],
+    "category": [...]}. One query per figure grouped by both (ix_message_rated, ix_message_answered:
+    the period's rows from the index alone), summed up each way here."""
     m = Message
-    column = m.organization_id if by == "organization" else m.category_id
     in_scope = org_condition(m.organization_id, scope)
-    result: dict[int | None, Satisfaction] = {}
-    rated = select(column, m.rating, func.count()).where(
-        m.rated_at >= scope.start, m.rated_at < scope.end, m.rating.between(1, 5), in_scope).group_by(column, m.rating)
-    for key, rating, n in session.exec(rated):
-        result.setdefault(key, Satisfaction(key, {})).counts[int(rating)] = int(n)
+    result: dict[str, dict[int | None, Satisfaction]] = {"organization": {}, "category": {}}
+    rated = (select(m.organization_id, m.category_id, m.rating, func.count())
+             .where(m.rated_at >= scope.start, m.rated_at < scope.end, m.rating.between(1, 5), in_scope)
+             .group_by(m.organization_id, m.category_id, m.rating))
+    for org, cat, rating, n in session.exec(rated):
+        for by, key in (("organization", org), ("category", cat)):
+            counts = result[by].setdefault(key, Satisfaction(key, {})).counts
+            counts[int(rating)] = counts.get(int(rating), 0) + int(n)
     repeat = aliased(m)
     followed = exists().where(repeat.repeated_of_id == m.id)
-    answered = select(column, func.count(), func.sum(case((followed, 1), else_=0))).where(
-        m.answered_at >= scope.start, m.answered_at < scope.end, in_scope).group_by(column)
-    for key, n, repeated in session.exec(answered):
-        row = result.setdefault(key, Satisfaction(key, {}))
-        row.answered, row.repeated = int(n), int(repeated or 0)
-    return sorted(result.values(), key=lambda r: (r.key is None, r.key or 0))
+    answered = (select(m.organization_id, m.category_id, func.count(), func.sum(case((followed, 1), else_=0)))
+                .where(m.answered_at >= scope.start, m.answered_at < scope.end, in_scope)
+                .group_by(m.organization_id, m.category_id))
+    for org, cat, n, repeated in session.exec(answered):
+        for by, key in (("organization", org), ("category", cat)):
+            row = result[by].setdefault(key, Satisfaction(key, {}))
+            row.answered += int(n)
+            row.repeated += int(repeated or 0)
+    return {by: sorted(rows.values(), key=lambda r: (r.key is None, r.key or 0)) for by, rows in result.items()}
+
+
+def satisfaction(session: Session, scope: Scope, by: str = "organization") -> list[Satisfaction]:
+    """The figures of `satisfactions` one way: by "organization" or by "category"."""
+    return satisfactions(session, scope)["organization" if by == "organization" else "category"]
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,8 @@ where the scope is every organization).
   previous period had none: a growth from nothing has no percentage). A category that had messages only
   before is listed too, with 0 now. Messages not yet classified are counted apart.
 - Places: the addresses grouped by settlement and street (pos/services/addresses.py), the house left out;
-  the database groups the equal addresses first, so the normalizer reads each spelling once.
+  the place of each address is read when the message is written (`Message.place_settlement`,
+  `place_street`), so the database groups the period's messages by it.
 - Words: the lemmas of the texts (pos/services/lemmas.py), a word counted once per message. The texts
   read are bounded (`WORD_SAMPLE`, setting ANALYTICS_WORD_SAMPLE): a period with more messages is read as
   an even sample over it (every k-th message by id, ids grow with time), and the page says so. Reading
@@ -30,7 +31,7 @@ from sqlmodel import Session, select
 
 from pos.models import Category, Message, Subcategory
 from pos.services import lemmas
-from pos.services.addresses import Place, place
+from pos.services.addresses import Place
 from pos.services.analytics import Scope, org_condition
 
 WORD_SAMPLE = 3000
@@ -127,15 +128,18 @@ def categories(session: Session, scope: Scope) -> tuple[list[Ranked], dict[str, 
 
 def places(session: Session, scope: Scope, limit: int = TOP_PLACES) -> tuple[list[PlaceCount], int]:
     """The places with the most messages, and how many messages named none."""
-    query = (select(Message.address, func.count()).where(_received(scope, scope.start, scope.end))
-             .group_by(Message.address))
+    # The place each message's address names was read when the address was written (Message.place_*):
+    # the database groups the messages by it, a few spellings of each street come back.
+    query = (select(Message.place_settlement, Message.place_street, func.count())
+             .where(_received(scope, scope.start, scope.end))
+             .group_by(Message.place_settlement, Message.place_street))
     grouped: dict[tuple[str, str], Counter] = {}
     without = 0
-    for address, n in session.exec(query):
-        found = place(address or "")
-        if found is None:
+    for settlement, street, n in session.exec(query):
+        if settlement is None and street is None:
             without += int(n)
             continue
+        found = Place(settlement or "", street or "")
         grouped.setdefault(found.key, Counter())[found] += int(n)
     result = []
     for spellings in grouped.values():

@@ -49,7 +49,7 @@ def recompute(session: Session, env: Env, message_ids: list[int] | None = None,
                              from_org_id=message.organization_id, to_org_id=message.organization_id,
                              details=details)
         session.add(entry)
-        facts.record(session, message, entry)  # the open passage and answer period follow the new deadlines
+        facts.record(session, message, entry, ctx.deadlines)  # the open passage and answer period follow the new deadlines
         changed += 1
     session.commit()
     return changed
@@ -95,8 +95,9 @@ def set_stage_rule(session: Session, env: Env, stage: str, amount: int, unit: st
 
 def set_calendar_day(session: Session, env: Env, day, is_working: bool | None, note: str = "", *,
                      actor_id: int | None = None) -> int:
-    """A local correction of the production calendar (None removes it); recomputes. The change log records
-    it (`actor_id` empty: the command line)."""
+    """A local correction of the production calendar (None removes it); recomputes the deadlines of the
+    active messages and the working hours of the passages that were in a stage that day. The change log
+    records it (`actor_id` empty: the command line)."""
     row = session.get(CalendarOverride, day)
     before = {"is_working": row.is_working, "note": row.note} if row is not None else {}
     if is_working is None:
@@ -106,6 +107,8 @@ def set_calendar_day(session: Session, env: Env, day, is_working: bool | None, n
         row = row or CalendarOverride(day=day, is_working=is_working)
         row.is_working, row.note = is_working, note
         session.add(row)
+    session.flush()
+    facts.recount_working_hours(session, directory(session, env).deadlines, day)
     what = "рабочий день" if is_working else ("выходной" if is_working is False else "по производственному календарю")
     admin_audit.record(session, actor_id, "calendar_day", day.isoformat(), "set" if is_working is not None else "unset",
                        f"Календарь: {day:%d.%m.%Y} — {what}", old=before,

@@ -7,11 +7,12 @@ pos/services/deadlines.py (`recompute`).
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 
 from sqlmodel import Session, select
 
-from pos import facts
+from pos import clock, facts
+from pos.deadlines import DeadlinePolicy
 from pos.models import AnswerPeriod, HistoryEntry, Message, StageVisit
 from pos.workflow import ACTIVE_STAGES
 
@@ -25,15 +26,16 @@ def step_of(message: Message, action: str, from_stage: str | None, to_stage: str
                       is_repeated=message.is_repeated, is_incident=message.kind == "incident")
 
 
-def record(session: Session, message: Message, entry: HistoryEntry) -> facts.Advance:
-    """Apply one history entry of `message` (already changed by it) to its facts; the caller commits."""
+def record(session: Session, message: Message, entry: HistoryEntry, policy: DeadlinePolicy) -> facts.Advance:
+    """Apply one history entry of `message` (already changed by it) to its facts; the caller commits.
+    `policy`: the deadline policy in force (its calendar counts a closing passage's working hours)."""
     step = step_of(message, entry.action, entry.from_stage, entry.to_stage, entry.to_org_id, entry.at)
     visit = session.exec(select(StageVisit).where(StageVisit.message_id == message.id,
                                                   StageVisit.left_at.is_(None))).first()
     period = session.exec(select(AnswerPeriod).where(AnswerPeriod.message_id == message.id,
                                                      AnswerPeriod.closed_at.is_(None))).first()
     done = facts.advance(visit, period, step, message_id=message.id, make_visit=StageVisit,
-                         make_period=AnswerPeriod)
+                         make_period=AnswerPeriod, working_hours=policy.working_hours_between)
     # The closed rows are written before the new ones: one open row per message (unique indexes).
     for rows in ((done.closed_visit, done.closed_period), (done.new_visit, done.new_period)):
         for row in rows:
@@ -41,6 +43,21 @@ def record(session: Session, message: Message, entry: HistoryEntry) -> facts.Adv
                 session.add(row)
         session.flush()
     return done
+
+
+def recount_working_hours(session: Session, policy: DeadlinePolicy, day: date) -> int:
+    """After a correction of the calendar: the working hours of the closed passages that spanned the local
+    `day`, counted again with `policy` (the corrected calendar), so the figures stay what the calendar
+    says. A day ahead (the usual case: next year's holidays) touches nothing. The passages recounted."""
+    start = policy.to_utc(datetime.combine(day, time(0), policy.tz))
+    end = policy.to_utc(datetime.combine(day + timedelta(days=1), time(0), policy.tz))
+    visits = session.exec(select(StageVisit).where(StageVisit.stage.in_([s.value for s in ACTIVE_STAGES]),
+                                                   StageVisit.left_at > start, StageVisit.entered_at < end)).all()
+    for visit in visits:
+        visit.working_hours = policy.working_hours_between(clock.as_utc(visit.entered_at), clock.as_utc(visit.left_at))
+        session.add(visit)
+    session.flush()
+    return len(visits)
 
 
 def visits_of(session: Session, message_id: int) -> list[StageVisit]:

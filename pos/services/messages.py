@@ -98,7 +98,7 @@ def _create(session: Session, env: Env, ctx: DbDirectory, fields: dict, *, sourc
     message.number = format_number(message)
     _attach(session, env, message, checked, "applicant", actor_id, ctx.now)
     entry = _history(session, message, outcome, actor_id, ctx.now)
-    facts.record(session, message, entry)
+    facts.record(session, message, entry, ctx.deadlines)
     rows = outbox.write_events(session, message_id=message.id, history_id=entry.id, events=outcome.events, now=ctx.now)
     return message, entry, rows
 
@@ -177,7 +177,7 @@ def act(session: Session, env: Env, user: User | None, message_id: int, action: 
         for step in outcome.new_steps:
             session.add(step)
         entry = _history(session, message, outcome, actor.user_id, ctx.now)
-        facts.record(session, message, entry)
+        facts.record(session, message, entry, ctx.deadlines)
         _attach(session, env, message, checked, "answer", actor.user_id, ctx.now)
         rows = outbox.write_events(session, message_id=message.id, history_id=entry.id,
                                    events=outcome.events, now=ctx.now)

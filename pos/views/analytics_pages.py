@@ -114,8 +114,8 @@ SATISFACTION_HEADER = ["1", "2", "3", "4", "5", "Оценок", "Средняя 
 def satisfaction():
     _form, scope = filters()
     session = db()
-    by_org = service.satisfaction(session, scope, "organization")
-    by_cat = service.satisfaction(session, scope, "category")
+    figures = service.satisfactions(session, scope)
+    by_org, by_cat = figures["organization"], figures["category"]
     names = _org_names({r.key for r in by_org if r.key})
     categories = {c.id: c.name for c in session.exec(select(Category))}
     org_table = Table("organizations", "Удовлетворённость по организациям", ["Организация", *SATISFACTION_HEADER],
