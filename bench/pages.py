@@ -37,6 +37,7 @@ import requests
 from sqlmodel import Session, select
 
 from bench.generate import NOW, TZ_NAME
+from bench.inbox_pages import INBOX_PAGES
 from bench.rating import MONTH, database
 from bench.served import SQL_HEADER
 from pos import migrate, queue
@@ -79,7 +80,8 @@ def _filtered(page: str) -> Callable[[Session], str]:
 ANALYTICS_TABS = (("deadlines", "Сроки"), ("satisfaction", "Удовлетворённость"), ("problems", "Частые проблемы"),
                   ("summary", "Сводка"))
 
-PAGES: list[Page] = [
+PAGES: list[Page | tuple] = [
+    *INBOX_PAGES,  # issue 13's table: the inboxes, their search, the message page
     *[Page(f"«{label}»", "analyst", f"/staff/analytics/{name}") for name, label in ANALYTICS_TABS],
     *[Page(f"«{label}», ЖКХ за {MONTH:%m.%Y}", "analyst", _filtered(name)) for name, label in ANALYTICS_TABS],
     Page("«Сроки», куратор ЖКХ", "zhkh.curator", "/staff/analytics/deadlines"),

@@ -21,7 +21,7 @@ def test_the_harness_serves_and_times_every_page(tmp_path, monkeypatch, capsys):
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
         if len(cells) == 6 and re.fullmatch(r"[\d.]+", cells[1]):
             rows[cells[0]] = cells
-    expected = [p.label for p in pages.PAGES] + ["Входящие, тест", "bare Flask, 50 rows"]
+    expected = [pages.as_page(p).label for p in pages.PAGES] + ["Входящие, тест", "bare Flask, 50 rows"]
     assert list(rows) == expected
     for label, (_, p50, p95, size, sql, ratio) in rows.items():
         assert 0 < float(p50) <= float(p95) and int(size) > 500, label
