@@ -94,6 +94,8 @@ def kind_condition(model, scope: Scope):
         return literal(True)
     if model is Message:
         return Message.kind == scope.kind
+    if not hasattr(model, "is_incident"):
+        return literal(True)  # votes and polls: the kind of messages does not apply to them
     return model.is_incident.is_(scope.kind == "incident")
 
 

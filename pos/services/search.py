@@ -78,9 +78,17 @@ def _pg_query(q: str) -> str:
     return " & ".join("(" + " | ".join(forms(t)) + ")" for t in dict.fromkeys(tokens(q[:MAX_QUERY])))
 
 
+def _alternatives(q: str) -> list[tuple[str, ...]]:
+    """Each query word as its lemma or itself: a lemma is not always its own lemma («Кантемирова» is indexed
+    as «кантемиров», whose own lemma is «кантемир»), and the frequent words link here with lemmas."""
+    return [tuple(dict.fromkeys((lemma(t), t.replace("ё", "е")))) for t in dict.fromkeys(tokens(q[:MAX_QUERY]))]
+
+
 def _fts5_query(q: str) -> str:
-    # Each lemma a quoted string: FTS5's own syntax (AND, NEAR, *, -) never reaches it from the search box.
-    return " ".join(f'"{w}"' for w in query_lemmas(q))
+    # Each word a quoted string: FTS5's own syntax (AND, NEAR, *, -) never reaches it from the search box.
+    # Words joined by an explicit AND: FTS5 takes no implicit AND beside a parenthesised group.
+    return " AND ".join("(" + " OR ".join(f'"{w}"' for w in words) + ")" if len(words) > 1 else f'"{words[0]}"'
+                        for words in _alternatives(q))
 
 
 def _substring(q: str) -> str:
@@ -160,7 +168,7 @@ def _marked(value: str, wanted: set[str], raw: str) -> list[tuple[int, int]]:
 def highlight(value: str, q: str, width: int = SNIPPET) -> Markup | None:
     """A snippet of `value` around its first matched word, every matched word in <mark>; None if none is."""
     q = _substring(q)
-    spans = _marked(value, set(query_lemmas(q)), q)
+    spans = _marked(value, {w for words in _alternatives(q) for w in words}, q)
     if not spans:
         return None
     first = spans[0][0]
