@@ -48,6 +48,20 @@ def make_engine(url: str) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
     else:
         engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+
+        @event.listens_for(engine, "connect")
+        def _pg_stop_words(dbapi_conn, _record):
+            # The search leaves out the words the server's `russian` configuration never indexes: asked of
+            # the server once per process, on its first connection, outside any request's statements.
+            from pos.services import search
+            if search.pg_stop_words_known():
+                return
+            cur = dbapi_conn.cursor()
+            cur.execute("SELECT w FROM unnest(%s::text[]) AS w WHERE to_tsvector('russian', w) = ''::tsvector",
+                        (sorted(search.STOP_WORD_CANDIDATES),))
+            search.set_pg_stop_words(row[0] for row in cur.fetchall())
+            cur.close()
+            dbapi_conn.rollback()
     _engines[url] = engine
     return engine
 

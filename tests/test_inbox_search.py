@@ -31,6 +31,15 @@ def test_a_word_in_another_case_form_finds_the_message(world):
     assert _ids(_found(world, "a.curator", "curator", "подъезд вода", "A")) == []
 
 
+def test_a_message_is_found_by_its_whole_text_stop_words_and_proper_names_included(world):
+    # «после» is never indexed by PostgreSQL's `russian` configuration, yet its other forms («посла», «посол»)
+    # are words; «Кантемирова» is indexed as «кантемиров», whose own lemma is «кантемир» (the frequent words
+    # link to the search with such lemmas).
+    roof = world.message(Stage.COORDINATION, text="Крыша снова течёт после ремонта, дом ул. Кантемирова, 77")
+    for q in ("Крыша снова течёт после ремонта, дом ул. Кантемирова, 77", "после ремонта", "кантемиров"):
+        assert _ids(_found(world, "a.curator", "curator", q, "A")) == [roof.id], q
+
+
 def test_a_number_and_a_part_of_the_address_find_their_message(world):
     message = world.message(Stage.COORDINATION, text="Яма на дороге", address="ул. Ленина, 15")
     world.message(Stage.COORDINATION, text="Яма на дороге", address="ул. Мира, 2")

@@ -72,10 +72,50 @@ def forms(token: str) -> tuple[str, ...]:
     return tuple(sorted(found))
 
 
+def _candidates() -> frozenset[str]:
+    from stop_words import get_stop_words
+    return frozenset(get_stop_words("russian")) | {"ним"}  # Snowball's list lies within it but for «ним»
+
+
+# Words that may be stop words of PostgreSQL's `russian` configuration; which of them are is asked of the
+# server itself (pos/db.py, on a process's first connection), as a dictionary can be configured there.
+STOP_WORD_CANDIDATES = _candidates()
+_PG_STOP: set[str] = set()
+_PG_STOP_KNOWN = False
+
+
+def pg_stop_words_known() -> bool:
+    return _PG_STOP_KNOWN
+
+
+def set_pg_stop_words(words) -> None:
+    global _PG_STOP_KNOWN
+    _PG_STOP.update(words)
+    _PG_STOP_KNOWN = True
+
+
+def _pg_words(q: str) -> list[str]:
+    """The query words a tsvector can hold. A stop word is never indexed, yet its other forms may be words
+    that are («после»: «посла», «посол»), so it is left out rather than asked for in every form."""
+    return [t for t in dict.fromkeys(tokens(q[:MAX_QUERY])) if t not in _PG_STOP]
+
+
 def _pg_query(q: str) -> str:
     """The tsquery text: every word (in any of its forms) must be there. Only our tokens reach it, so the
     search box's quotes, `|`, `!` or `:*` are never tsquery syntax."""
-    return " & ".join("(" + " | ".join(forms(t)) + ")" for t in dict.fromkeys(tokens(q[:MAX_QUERY])))
+    return " & ".join("(" + " | ".join(forms(t) + _prefix(t)) + ")" for t in _pg_words(q))
+
+
+@lru_cache(maxsize=20_000)
+def _prefix(token: str) -> tuple[str, ...]:
+    """A proper name also as a prefix: the stemmer knows no names, so «Кантемирова» is indexed as «кантемиров»
+    while «кантемиров» (its lemma, which the frequent words link with) stems to «кантемир»."""
+    if not _CYRILLIC.search(token):
+        return ()
+    from pos.services.lemmas import analyzer
+    proper = any({"Name", "Surn", "Patr", "Geox"} & set(str(p.tag).replace(" ", ",").split(","))
+                 for p in analyzer().parse(token)[:3])
+    return (f"{token}:*",) if proper else ()
 
 
 def _alternatives(q: str) -> list[tuple[str, ...]]:
@@ -101,7 +141,7 @@ def match(dialect: str, q: str) -> ColumnElement | None:
     if not q:
         return None
     if dialect == "postgresql":
-        conditions = [PG_VECTOR.op("@@")(func.to_tsquery("russian", _pg_query(q)))] if tokens(q) else []
+        conditions = [PG_VECTOR.op("@@")(func.to_tsquery("russian", _pg_query(q)))] if _pg_words(q) else []
         if _substrings(q):
             conditions += [Message.number.ilike(f"%{_like(q)}%", escape="\\"),
                            Message.address.ilike(f"%{_like(q)}%", escape="\\")]
@@ -119,7 +159,7 @@ def rank(dialect: str, q: str) -> ColumnElement:
     """Higher is better (FTS5's bm25 is lower-better: negated)."""
     q = _substring(q)
     if dialect == "postgresql":
-        if not tokens(q):
+        if not _pg_words(q):
             return literal(0.0, Float)
         # In double precision: the rank goes into the page's cursor and must come back equal.
         return cast(func.ts_rank(PG_VECTOR, func.to_tsquery("russian", _pg_query(q))), Float(53))
