@@ -40,6 +40,14 @@ def test_a_message_is_found_by_its_whole_text_stop_words_and_proper_names_includ
         assert _ids(_found(world, "a.curator", "curator", q, "A")) == [roof.id], q
 
 
+def test_a_number_joined_to_a_word_by_a_hyphen_is_found(world):
+    # PostgreSQL's parser reads «дом-12» as «дом» and the signed number «-12»; the query asks for both readings
+    # (an e2e tag «Пакет-123456», all digits by chance, once found nothing).
+    house = world.message(Stage.COORDINATION, text="Пакет-123456: не вывезен мусор, дом-12")
+    for q in ("Пакет-123456", "123456", "дом-12", "дом 12", "пакет 123456 мусор"):
+        assert _ids(_found(world, "a.curator", "curator", q, "A")) == [house.id], q
+
+
 def test_a_number_and_a_part_of_the_address_find_their_message(world):
     message = world.message(Stage.COORDINATION, text="Яма на дороге", address="ул. Ленина, 15")
     world.message(Stage.COORDINATION, text="Яма на дороге", address="ул. Мира, 2")

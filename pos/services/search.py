@@ -63,6 +63,8 @@ def query_lemmas(q: str) -> list[str]:
 def forms(token: str) -> tuple[str, ...]:
     """Every form of a query word's lexemes («батарея»: батареи, батарей, …). PostgreSQL's Snowball stemmer
     gives some forms of one word different stems («батар», «батаре»); asking for each form finds them all."""
+    if token.isdigit():  # after a hyphen PostgreSQL's parser reads a number as signed: «дом-12» → «-12»
+        return (token, f"-{token}")
     if not _CYRILLIC.search(token):
         return (token,)
     from pos.services.lemmas import analyzer
