@@ -58,3 +58,16 @@ def test_the_history_has_one_head():
     from alembic.script import ScriptDirectory
     from pos.migrate import alembic_config
     assert len(ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads()) == 1
+
+
+def test_every_connection_gets_its_databases_settings_and_keeps_the_urls_own(fresh_database):
+    # PostgreSQL: no JIT (compiling took longer than a page's queries ran), the URL's options (here the test's
+    # search_path) kept. SQLite: foreign keys enforced, the write-ahead log.
+    engine = make_engine(fresh_database)
+    with engine.connect() as conn:
+        if engine.dialect.name == "postgresql":
+            assert conn.execute(text("SHOW jit")).scalar() == "off"
+            assert conn.execute(text("SELECT current_schema()")).scalar().startswith("fresh_")
+        else:
+            assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+            assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"

@@ -103,9 +103,9 @@ class Message(SQLModel, table=True):
                             "subcategory_id", "source", "stage", "result", "is_repeated", "accelerated", "id",
                             "place_settlement", "place_street"),
                       # «Удовлетворённость»: the ratings and the answers given in a period, by organization and
-                      # category.
-                      Index("ix_message_rated", "rated_at", "organization_id", "category_id", "rating"),
-                      Index("ix_message_answered", "answered_at", "organization_id", "category_id"))
+                      # category, and of what kind; the id finds the repeats of an answered one (migration 0770).
+                      Index("ix_message_rated", "rated_at", "organization_id", "category_id", "rating", "kind"),
+                      Index("ix_message_answered", "answered_at", "organization_id", "category_id", "kind", "id"))
 
 
 def _place_of(message: "Message") -> None:
