@@ -143,22 +143,27 @@ def organization_move(org_id: int):
 
 @bp.post("/organizations/<int:org_id>/competence")
 def organization_competence(org_id: int):
-    org = _org(org_id)
     form = CompetenceForm()
-    if submitted(form, lambda: admin_orgs.set_competence(db(), me(), org.id, form.category_ids.data)):
-        flash("Компетенция сохранена.", "success")
-        return redirect(url_for("admin.organization", org_id=org.id), 303)
-    return _org_page(org, 400, competence=form)
+    return _saved(org_id, "competence", form,
+                  lambda: admin_orgs.set_competence(db(), me(), org_id, form.category_ids.data),
+                  "Компетенция сохранена.")
 
 
 @bp.post("/organizations/<int:org_id>/regulation")
 def organization_regulation(org_id: int):
-    org = _org(org_id)
     form = RegulationForm()
-    if submitted(form, lambda: admin_orgs.set_regulation(db(), me(), org.id, form.regulation.data)):
-        flash("Регламент юрисдикции сохранён.", "success")
+    return _saved(org_id, "regulation", form,
+                  lambda: admin_orgs.set_regulation(db(), me(), org_id, form.regulation.data),
+                  "Регламент юрисдикции сохранён.")
+
+
+def _saved(org_id: int, name: str, form, call, done: str):
+    """A form of the organization's page: saved, back to the page; refused, the page with the form's errors."""
+    org = _org(org_id)
+    if submitted(form, call):
+        flash(done, "success")
         return redirect(url_for("admin.organization", org_id=org.id), 303)
-    return _org_page(org, 400, regulation=form)
+    return _org_page(org, 400, **{name: form})
 
 
 @bp.post("/organizations/<int:org_id>/close")
