@@ -194,16 +194,13 @@ def show(vote_id: int):
 def add_option(vote_id: int):
     vote = _managed(vote_id)
     form = OptionForm()
-    if form.validate_on_submit():
+
+    def add() -> str:
         pictures = uploads("picture")
-        try:
-            votes.add_option(db(), env(), current_actor(), vote.id, form.title.data or "", form.description.data or "",
-                             form.cost.data, pictures[0] if pictures else None)
-            flash(f"Проект «{form.title.data.strip()}» добавлен.", "success")
-            return redirect(url_for("votes_staff.show", vote_id=vote.id), 303)
-        except rules.Refused as exc:
-            _show_problems(form, exc)
-    return _page(votes.get(db(), vote.id), option_form=form, status=400)
+        votes.add_option(db(), env(), current_actor(), vote.id, form.title.data or "", form.description.data or "",
+                         form.cost.data, pictures[0] if pictures else None)
+        return f"Проект «{form.title.data.strip()}» добавлен."
+    return _added(vote, form, add, "option_form")
 
 
 @bp.post("/<int:vote_id>/options/<int:option_id>/delete")
@@ -218,17 +215,26 @@ def delete_option(vote_id: int, option_id: int):
 def add_question(vote_id: int):
     vote = _managed(vote_id)
     form = QuestionForm()
+
+    def add() -> str:
+        votes.add_question(db(), current_actor(), vote.id, votes.QuestionFields(
+            title=form.title.data or "", kind=form.kind.data, required=bool(form.required.data),
+            min_choices=form.min_choices.data, max_choices=form.max_choices.data,
+            other_allowed=bool(form.other_allowed.data), options_text=form.options_text.data or ""))
+        return "Вопрос добавлен."
+    return _added(vote, form, add, "question_form")
+
+
+def _added(vote, form, add, form_name: str):
+    """An option's or a question's form: added (`add` returns what to say), back to the vote; refused, the
+    vote's page with the form's problems."""
     if form.validate_on_submit():
         try:
-            votes.add_question(db(), current_actor(), vote.id, votes.QuestionFields(
-                title=form.title.data or "", kind=form.kind.data, required=bool(form.required.data),
-                min_choices=form.min_choices.data, max_choices=form.max_choices.data,
-                other_allowed=bool(form.other_allowed.data), options_text=form.options_text.data or ""))
-            flash("Вопрос добавлен.", "success")
+            flash(add(), "success")
             return redirect(url_for("votes_staff.show", vote_id=vote.id), 303)
         except rules.Refused as exc:
             _show_problems(form, exc)
-    return _page(votes.get(db(), vote.id), question_form=form, status=400)
+    return _page(votes.get(db(), vote.id), status=400, **{form_name: form})
 
 
 @bp.post("/<int:vote_id>/questions/<int:question_id>/delete")
