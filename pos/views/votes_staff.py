@@ -23,14 +23,6 @@ VIEWERS = (Role.PUBLISHER.value, Role.ADMINISTRATOR.value, Role.ANALYST.value)
 register_nav("votes_staff.index", "Голосования и опросы", roles=VIEWERS)
 
 
-@bp.after_request
-def _not_stored(response):
-    # Signed-in pages: what a person chose, or the organizer's drafts, stay out of shared caches.
-    if response.mimetype == "text/html":
-        response.headers["Cache-Control"] = "no-store"
-    return response
-
-
 def _viewer() -> tuple[str, int | None]:
     role = current_role()
     if role is None or role[0] not in VIEWERS:
