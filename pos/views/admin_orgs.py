@@ -79,11 +79,10 @@ def _org_page(org: Organization, status: int = 200, **forms):
     edit = forms.get("edit") or OrgEditForm(obj=org, formdata=None)
     move = forms.get("move") or OrgMoveForm(formdata=None, parent_id=org.parent_id)
     move.parent_id.choices = _org_options(exclude_subtree_of=org)
-    competence = forms.get("competence") or CompetenceForm(formdata=None,
-                                                           category_ids=admin_orgs.competence(s, org.id))
-    current = set(admin_orgs.competence(s, org.id))
+    current = admin_orgs.competence(s, org.id)
+    competence = forms.get("competence") or CompetenceForm(formdata=None, category_ids=current)
     competence.category_ids.choices = [(c.id, c.name) for c in choices.categories(s)] + \
-        [(cid, f"(выведена) {name}") for cid, name in _retired_names(current)]
+        [(cid, f"(выведена) {name}") for cid, name in _retired_names(set(current))]
     regulation = forms.get("regulation") or RegulationForm(formdata=None, regulation=org.regulation)
     parent = s.get(Organization, org.parent_id) if org.parent_id else None
     root = s.get(Organization, org.root_id) if org.root_id and org.root_id != org.id else None
