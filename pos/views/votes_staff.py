@@ -65,7 +65,7 @@ def index():
     now = clock.now()
     return render_template("votes/staff_index.html", rows=rows, status=lambda v: rules.status(v, now),
                            labels=rules.STATUS_LABELS, kinds=KINDS,
-                           participants={v.id: votes.participants(session, v.id) for v in rows},
+                           participants=votes.participants_of(session, [v.id for v in rows]),
                            can_create=votes.manageable_orgs(current_actor()) != set(), tz=env().timezone,
                            period=rules.period_text)
 
