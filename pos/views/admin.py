@@ -7,13 +7,13 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, current_app, flash, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
 from pos import params
 from pos import workflow as wf
 from pos.auth import current_actor, temporary_password_first
-from pos.forms.admin import ChangesFilterForm
+from pos.forms.admin import AdminForm, ChangesFilterForm
 from pos.services import admin_audit, admin_classifier, admin_orgs, admin_users, exports, outbox
 from pos.views.applicant import show_error
 from pos.web import db, htmx, htmx_fragment_request, register_nav
@@ -82,6 +82,20 @@ def submitted(form, call) -> bool:
 def refused(exc: wf.Refused) -> None:
     """A refusal of a one-button action (no fields): shown on the next page."""
     flash(str(exc), "error")
+
+
+def one_button(call, done: str, back: str):
+    """A one-button action (no fields): made or refused, said on the page it goes back to."""
+    if AdminForm().validate_on_submit():
+        try:
+            call()
+        except LookupError:
+            abort(404)
+        except wf.Refused as exc:
+            refused(exc)
+        else:
+            flash(done, "success")
+    return redirect(back, 303)
 
 
 def show_once(title: str, value: str) -> None:

@@ -3,11 +3,10 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 
-from pos import workflow as wf
 from pos.forms.admin import ClassifierFilterForm, ConfirmForm, NameForm, SubcategoryRenameForm
 from pos.models import Category, Subcategory
 from pos.services import admin_classifier
-from pos.views.admin import bp, list_args, me, page_number, refused, submitted, targeted
+from pos.views.admin import bp, list_args, me, one_button, page_number, submitted, targeted
 from pos.web import db, env
 
 CLASSIFIER_FILTERS = ("q", "status")
@@ -89,16 +88,16 @@ def category_rename(category_id: int):
 @bp.post("/classifier/categories/<int:category_id>/retire")
 def category_retire(category_id: int):
     category = _category(category_id)
-    return _button(lambda: admin_classifier.set_category_active(db(), me(), category.id, False),
-                   "Категория выведена из употребления: на сообщениях она остаётся, для новых не предлагается.",
-                   url_for("admin.category", category_id=category.id))
+    return one_button(lambda: admin_classifier.set_category_active(db(), me(), category.id, False),
+                      "Категория выведена из употребления: на сообщениях она остаётся, для новых не предлагается.",
+                      url_for("admin.category", category_id=category.id))
 
 
 @bp.post("/classifier/categories/<int:category_id>/restore")
 def category_restore(category_id: int):
     category = _category(category_id)
-    return _button(lambda: admin_classifier.set_category_active(db(), me(), category.id, True),
-                   "Категория возвращена в употребление.", url_for("admin.category", category_id=category.id))
+    return one_button(lambda: admin_classifier.set_category_active(db(), me(), category.id, True),
+                      "Категория возвращена в употребление.", url_for("admin.category", category_id=category.id))
 
 
 @bp.post("/classifier/categories/<int:category_id>/subcategories")
@@ -178,15 +177,3 @@ def subcategory_accelerated(sub_id: int, jurisdiction_id: int, state: str):
     if result.get("changed"):
         flash(f"Сроки пересчитаны у сообщений: {result['changed']}.", "info")
     return response
-
-
-def _button(call, done: str, back: str):
-    from pos.forms.admin import AdminForm
-    if AdminForm().validate_on_submit():
-        try:
-            call()
-        except wf.Refused as exc:
-            refused(exc)
-        else:
-            flash(done, "success")
-    return redirect(back, 303)

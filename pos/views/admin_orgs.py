@@ -5,12 +5,11 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 
 from pos import params
-from pos import workflow as wf
-from pos.forms.admin import AdminForm, CompetenceForm, OrgCreateForm, OrgEditForm, OrgFilterForm, OrgMoveForm, RegulationForm
+from pos.forms.admin import CompetenceForm, OrgCreateForm, OrgEditForm, OrgFilterForm, OrgMoveForm, RegulationForm
 from pos.models import Organization
 from pos.models.org import ORG_KINDS
 from pos.services import admin_orgs, choices
-from pos.views.admin import bp, list_args, me, page_number, refused, submitted, targeted
+from pos.views.admin import bp, list_args, me, one_button, page_number, submitted, targeted
 from pos.web import db, env
 from pos.workflow import ROLE_LABELS, STAGE_LABELS
 
@@ -177,13 +176,7 @@ def organization_reopen(org_id: int):
 
 def _set_open(org_id: int, is_open: bool):
     org = _org(org_id)
-    form = AdminForm()
-    if form.validate_on_submit():
-        try:
-            admin_orgs.set_open(db(), me(), org.id, is_open)
-        except wf.Refused as exc:
-            refused(exc)
-        else:
-            flash("Организация открыта." if is_open else
-                  "Организация закрыта: новые сообщения к ней не направляются.", "success")
-    return redirect(url_for("admin.organization", org_id=org.id), 303)
+    return one_button(lambda: admin_orgs.set_open(db(), me(), org.id, is_open),
+                      "Организация открыта." if is_open else
+                      "Организация закрыта: новые сообщения к ней не направляются.",
+                      url_for("admin.organization", org_id=org.id))
