@@ -111,6 +111,12 @@ def page_number() -> int:
     return params.parse_page(request.args.get("page"))
 
 
+def passed_filters(form, names: tuple[str, ...]) -> dict:
+    """A list's filters from the query string, validated: the value of each, None where it did not pass."""
+    form.validate()
+    return {name: form[name].data if not form[name].errors else None for name in names}
+
+
 def list_args(form, names: tuple[str, ...]) -> dict[str, str]:
     """The filters that passed, for the pager's links."""
     return {name: request.args[name] for name in names
@@ -146,8 +152,7 @@ def _changes_form() -> tuple[ChangesFilterForm, admin_audit.Filters]:
     form = ChangesFilterForm(formdata=request.args)
     form.actor_id.choices = [("", "все")] + [(u.id, f"{u.full_name} ({u.login})") for u in admin_audit.actors(s)]
     form.entity.choices = [("", "всё")] + list(ADMIN_ENTITIES.items())
-    form.validate()
-    ok = {name: form[name].data if not form[name].errors else None for name in CHANGE_FILTERS}
+    ok = passed_filters(form, CHANGE_FILTERS)
     if ok["date_from"] and ok["date_to"] and ok["date_from"] > ok["date_to"]:
         form.date_to.errors = list(form.date_to.errors) + ["Конец периода раньше его начала."]
         ok["date_to"] = None

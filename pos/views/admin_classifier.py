@@ -6,7 +6,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from pos.forms.admin import ClassifierFilterForm, ConfirmForm, NameForm, SubcategoryRenameForm
 from pos.models import Category, Subcategory
 from pos.services import admin_classifier
-from pos.views.admin import bp, list_args, me, one_button, page_number, submitted, targeted
+from pos.views.admin import bp, list_args, me, one_button, page_number, passed_filters, submitted, targeted
 from pos.web import db, env
 
 CLASSIFIER_FILTERS = ("q", "status")
@@ -29,8 +29,7 @@ def _subcategory(sub_id: int) -> Subcategory:
 
 def _classifier_page(status: int = 200, create: NameForm | None = None):
     form = ClassifierFilterForm(formdata=request.args)
-    form.validate()
-    ok = {name: form[name].data if not form[name].errors else None for name in CLASSIFIER_FILTERS}
+    ok = passed_filters(form, CLASSIFIER_FILTERS)
     rows = admin_classifier.categories(db(), ok["q"] or "", ok["status"] or "")
     number = page_number()
     context = dict(form=form, rows=rows[(number - 1) * PER_PAGE: number * PER_PAGE], number=number,

@@ -9,7 +9,7 @@ from pos.forms.admin import CompetenceForm, OrgCreateForm, OrgEditForm, OrgFilte
 from pos.models import Organization
 from pos.models.org import ORG_KINDS
 from pos.services import admin_orgs, choices
-from pos.views.admin import bp, list_args, me, one_button, page_number, submitted, targeted
+from pos.views.admin import bp, list_args, me, one_button, page_number, passed_filters, submitted, targeted
 from pos.web import db, env
 from pos.workflow import ROLE_LABELS, STAGE_LABELS
 
@@ -42,8 +42,7 @@ def organizations():
     form = OrgFilterForm(formdata=request.args)
     roots = admin_orgs.jurisdictions(s)
     form.jurisdiction_id.choices = [("", "обе")] + [(o.id, o.short_name or o.name) for o in roots]
-    form.validate()
-    ok = {name: form[name].data if not form[name].errors else None for name in ORG_FILTERS}
+    ok = passed_filters(form, ORG_FILTERS)
     rows = admin_orgs.tree(s, admin_orgs.TreeFilters(jurisdiction_id=ok["jurisdiction_id"], q=ok["q"] or "",
                                                      status=ok["status"] or ""))
     number = page_number()

@@ -13,7 +13,8 @@ from pos.forms.admin import ApiClientForm, CalendarDayForm, StageRuleForm, Templ
 from pos.models import AnswerTemplate, Category, Organization
 from pos.services import admin_settings, choices
 from pos.services.deadlines import set_calendar_day, set_stage_rule
-from pos.views.admin import bp, list_args, me, one_button, page_number, show_once, submitted, take_secret
+from pos.views.admin import (bp, list_args, me, one_button, page_number, passed_filters, show_once, submitted,
+                             take_secret)
 from pos.views.admin_orgs import _org_options
 from pos.web import db, env
 from pos.workflow import STAGE_LABELS
@@ -102,8 +103,7 @@ def _templates_page(status: int = 200, create: TemplateForm | None = None):
     s = db()
     form = TemplateFilterForm(formdata=request.args)
     form.category_id.choices = _category_choices("все")
-    form.validate()
-    ok = {name: form[name].data if not form[name].errors else None for name in TEMPLATE_FILTERS}
+    ok = passed_filters(form, TEMPLATE_FILTERS)
     rows = admin_settings.templates(s, ok["category_id"], ok["status"] or "")
     names = {c.id: c.name for c in s.exec(select(Category))}
     number = page_number()
