@@ -10,10 +10,11 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
-from pos.models import Category, Message, Subcategory
+from pos.models import Message
 from pos.services import accounts
 from pos.services.analytics import make_scope
 from pos.workflow import REGULATION_AMUR, REGULATION_TYNDA
+from tests.factories import classifier
 
 TZ_NAME = "Asia/Yakutsk"
 TZ = ZoneInfo(TZ_NAME)
@@ -36,18 +37,9 @@ class Data:
         self.housing = accounts.create_organization(session, "Министерство ЖКХ", "executive_body", self.region)
         self.city = accounts.create_organization(session, "Администрация города", "municipal_admin",
                                                  regulation=REGULATION_TYNDA)
-        self.cat, self.sub = {}, {}
-        for key, name, subs in (("roads", "Дороги", {"pothole": "Ямы на дороге", "snow": "Уборка снега"}),
-                                ("housing", "ЖКХ", {"heating": "Отопление", "waste": "Вывоз мусора"})):
-            category = Category(name=name)
-            session.add(category)
-            session.flush()
-            self.cat[key] = category
-            for sub_key, sub_name in subs.items():
-                sub = Subcategory(category_id=category.id, name=sub_name)
-                session.add(sub)
-                session.flush()
-                self.sub[sub_key] = sub
+        self.cat, self.sub = classifier(session, {
+            "roads": ("Дороги", {"pothole": "Ямы на дороге", "snow": "Уборка снега"}),
+            "housing": ("ЖКХ", {"heating": "Отопление", "waste": "Вывоз мусора"})})
 
     def message(self, at: datetime, *, org=None, sub: str | None = None, category: str | None = None,
                 text: str = "Сообщение", address: str = "", source: str = "web", stage: str = "moderation",

@@ -14,30 +14,35 @@ from pos.services.messages import Env, act, submit_message
 from pos.workflow import REGULATION_AMUR, REGULATION_TYNDA, Action, Role, Stage
 
 
+def classifier(session: Session, categories: dict[str, tuple[str, dict[str, str]]]
+               ) -> tuple[dict[str, Category], dict[str, Subcategory]]:
+    """Categories and their subcategories, by key, `{key: (name, {sub_key: sub_name})}`; flushed, in order."""
+    cat, sub = {}, {}
+    for key, (name, children) in categories.items():
+        category = Category(name=name)
+        session.add(category)
+        session.flush()
+        cat[key] = category
+        for sub_key, sub_name in children.items():
+            row = Subcategory(category_id=category.id, name=sub_name)
+            session.add(row)
+            session.flush()
+            sub[sub_key] = row
+    return cat, sub
+
+
 class World:
     def __init__(self, session: Session, env: Env):
         self.session, self.env = session, env
         s = session
-        self.cat = {}
-        self.sub = {}
-        for cat_name, subs in {
+        self.cat, self.sub = classifier(s, {
             "roads": ("Дороги", {"pothole": "Ямы и выбоины на дороге", "snow": "Уборка снега"}),
             "meals": ("Горячее питание для учащихся начальных классов",
                       {"quality": "Не устраивает качество питания в начальных классах"}),
             "culture": ("Культура", {"sport_ticket": "Отсутствие возможности купить билет на спортивное соревнование",
                                      "refund": "Отсутствие возможности вернуть денежные средства за билет в учреждение культуры"}),
             "housing": ("Жилищно-коммунальное хозяйство", {"heating": "Отсутствие отопления"}),
-        }.items():
-            name, children = subs
-            category = Category(name=name)
-            s.add(category)
-            s.flush()
-            self.cat[cat_name] = category
-            for key, sub_name in children.items():
-                sub = Subcategory(category_id=category.id, name=sub_name)
-                s.add(sub)
-                s.flush()
-                self.sub[key] = sub
+        })
         c = self.cat
         self.org = {}
         self.org["region"] = accounts.create_organization(s, "Правительство области", "region",

@@ -128,6 +128,36 @@ def without_competent_organization(session: Session) -> list[tuple[Category, Sub
 
 # --- changing ------------------------------------------------------------------------------------------
 
+def _entity(row: Category | Subcategory) -> tuple[str, str]:
+    """A category's or a subcategory's name in the change log, and its word in the texts."""
+    return ("category", "Категория") if isinstance(row, Category) else ("subcategory", "Подкатегория")
+
+
+def _rename(session: Session, actor_id: int | None, row: Category | Subcategory, name: str) -> None:
+    entity, what = _entity(row)
+    before = row.name
+    row.name = name
+    session.add(row)
+    admin_audit.record(session, actor_id, entity, row.id, "rename",
+                       f"{what} «{before}» переименована в «{name}»", old={"name": before}, new={"name": name})
+    session.commit()
+
+
+def _not_already(row: Category | Subcategory, active: bool) -> None:
+    if row.is_active == active:
+        raise wf.Invalid(f"{_entity(row)[1]} «{row.name}» уже {'в употреблении' if active else 'выведена'}.")
+
+
+def _set_active(session: Session, actor_id: int | None, row: Category | Subcategory, active: bool) -> None:
+    entity, what = _entity(row)
+    row.is_active = active
+    session.add(row)
+    admin_audit.record(session, actor_id, entity, row.id, "restore" if active else "retire",
+                       f"{what} «{row.name}» {'возвращена в употребление' if active else 'выведена из употребления'}",
+                       old={"is_active": not active}, new={"is_active": active})
+    session.commit()
+
+
 def create_category(session: Session, actor_id: int | None, name: str) -> Category:
     name = _name(name, "категории")
     if session.exec(select(Category.id).where(Category.name == name)).first() is not None:
@@ -148,19 +178,13 @@ def rename_category(session: Session, actor_id: int | None, category_id: int, na
         return
     if session.exec(select(Category.id).where(Category.name == name, Category.id != category.id)).first():
         raise wf.Invalid(f"Категория «{name}» уже есть.", "name")
-    before = category.name
-    category.name = name
-    session.add(category)
-    admin_audit.record(session, actor_id, "category", category.id, "rename",
-                       f"Категория «{before}» переименована в «{name}»", old={"name": before}, new={"name": name})
-    session.commit()
+    _rename(session, actor_id, category, name)
 
 
 def set_category_active(session: Session, actor_id: int | None, category_id: int, active: bool) -> None:
     """Retire (refused while an organization is competent for it: say which) or restore."""
     category = _category(session, category_id)
-    if category.is_active == active:
-        raise wf.Invalid(f"Категория «{category.name}» уже {'в употреблении' if active else 'выведена'}.")
+    _not_already(category, active)
     if not active:
         needed = competent_organizations(session, category.id)
         if needed:
@@ -168,12 +192,7 @@ def set_category_active(session: Session, actor_id: int | None, category_id: int
             more = f" и ещё {len(needed) - 10}" if len(needed) > 10 else ""
             raise wf.Invalid(f"Категорию «{category.name}» нельзя вывести из употребления: по ней работают "
                              f"{names}{more}. Сначала уберите её из компетенции этих организаций.")
-    category.is_active = active
-    session.add(category)
-    admin_audit.record(session, actor_id, "category", category.id, "restore" if active else "retire",
-                       f"Категория «{category.name}» {'возвращена в употребление' if active else 'выведена из употребления'}",
-                       old={"is_active": not active}, new={"is_active": active})
-    session.commit()
+    _set_active(session, actor_id, category, active)
 
 
 def create_subcategory(session: Session, actor_id: int | None, category_id: int, name: str) -> Subcategory:
@@ -206,31 +225,20 @@ def rename_subcategory(session: Session, actor_id: int | None, sub_id: int, name
     if session.exec(select(Subcategory.id).where(Subcategory.category_id == sub.category_id, Subcategory.name == name,
                                                  Subcategory.id != sub.id)).first():
         raise wf.Invalid(f"Подкатегория «{name}» в этой категории уже есть.", "name")
-    before = sub.name
-    sub.name = name
-    session.add(sub)
-    admin_audit.record(session, actor_id, "subcategory", sub.id, "rename",
-                       f"Подкатегория «{before}» переименована в «{name}»", old={"name": before}, new={"name": name})
-    session.commit()
+    _rename(session, actor_id, sub, name)
 
 
 def set_subcategory_active(session: Session, actor_id: int | None, sub_id: int, active: bool, *,
                            confirm_appendix: bool = False) -> None:
     sub = _subcategory(session, sub_id)
-    if sub.is_active == active:
-        raise wf.Invalid(f"Подкатегория «{sub.name}» уже {'в употреблении' if active else 'выведена'}.")
+    _not_already(sub, active)
     if not active and is_appendix_entry(session, sub) and not confirm_appendix:
         raise wf.Invalid(f"«{sub.name}» — подкатегория из приложения к регламенту (ускоренный срок): подтвердите, "
                          "что выводите её из употребления намеренно.", "confirm_appendix")
     category = session.get(Category, sub.category_id)
     if active and not category.is_active:
         raise wf.Invalid(f"Сначала верните в употребление категорию «{category.name}».")
-    sub.is_active = active
-    session.add(sub)
-    admin_audit.record(session, actor_id, "subcategory", sub.id, "restore" if active else "retire",
-                       f"Подкатегория «{sub.name}» {'возвращена в употребление' if active else 'выведена из употребления'}",
-                       old={"is_active": not active}, new={"is_active": active})
-    session.commit()
+    _set_active(session, actor_id, sub, active)
 
 
 def set_accelerated(session: Session, env: Env, actor_id: int | None, sub_id: int, jurisdiction_id: int,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy import func
 from sqlmodel import Session, select
 
 from pos import workflow as wf
@@ -68,9 +69,8 @@ class TreeRow:
 
 def tree(session: Session, filters: TreeFilters) -> list[TreeRow]:
     """Both trees in order (each organization after its parent), filtered."""
-    counts: dict[int, int] = {}
-    for link in session.exec(select(OrganizationCategory)):
-        counts[link.organization_id] = counts.get(link.organization_id, 0) + 1
+    counts = dict(session.exec(select(OrganizationCategory.organization_id, func.count())
+                               .group_by(OrganizationCategory.organization_id)).all())
     rows = []
     q = filters.q.strip().casefold()
     for org in tree_order(session, active_only=False):

@@ -98,6 +98,24 @@ def has_taken_part(session: Session, vote_id: int, applicant_id: int | None) -> 
         is not None
 
 
+# A list page asks these of every vote it shows: one statement, not one a row.
+
+def participants_of(session: Session, vote_ids: list[int]) -> dict[int, int]:
+    if not vote_ids:
+        return {}
+    counts = dict(session.exec(select(VoteParticipation.vote_id, func.count(VoteParticipation.id))
+                               .where(VoteParticipation.vote_id.in_(vote_ids))
+                               .group_by(VoteParticipation.vote_id)).all())
+    return {vote_id: counts.get(vote_id, 0) for vote_id in vote_ids}
+
+
+def taken_part_in(session: Session, vote_ids: list[int], applicant_id: int | None) -> set[int]:
+    if applicant_id is None or not vote_ids:
+        return set()
+    return set(session.exec(select(VoteParticipation.vote_id).where(VoteParticipation.vote_id.in_(vote_ids),
+                                                                    VoteParticipation.applicant_id == applicant_id)))
+
+
 def staff_list(session: Session, actor: Actor) -> list[Vote]:
     query = select(Vote).order_by(Vote.starts_at.desc(), Vote.id.desc())
     orgs = manageable_orgs(actor)

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, current_app, flash, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
 from pos import params
 from pos import workflow as wf
 from pos.auth import current_actor, temporary_password_first
-from pos.forms.admin import ChangesFilterForm
+from pos.forms.admin import AdminForm, ChangesFilterForm
 from pos.services import admin_audit, admin_classifier, admin_orgs, admin_users, exports, outbox
 from pos.views.applicant import show_error
 from pos.web import db, htmx, htmx_fragment_request, register_nav
@@ -84,6 +84,20 @@ def refused(exc: wf.Refused) -> None:
     flash(str(exc), "error")
 
 
+def one_button(call, done: str, back: str):
+    """A one-button action (no fields): made or refused, said on the page it goes back to."""
+    if AdminForm().validate_on_submit():
+        try:
+            call()
+        except LookupError:
+            abort(404)
+        except wf.Refused as exc:
+            refused(exc)
+        else:
+            flash(done, "success")
+    return redirect(back, 303)
+
+
 def show_once(title: str, value: str) -> None:
     """A secret (a temporary password, an API key) for the next page only: it is not kept anywhere else."""
     session["admin_secret"] = {"title": title, "value": value}
@@ -95,6 +109,12 @@ def take_secret() -> dict | None:
 
 def page_number() -> int:
     return params.parse_page(request.args.get("page"))
+
+
+def passed_filters(form, names: tuple[str, ...]) -> dict:
+    """A list's filters from the query string, validated: the value of each, None where it did not pass."""
+    form.validate()
+    return {name: form[name].data if not form[name].errors else None for name in names}
 
 
 def list_args(form, names: tuple[str, ...]) -> dict[str, str]:
@@ -132,8 +152,7 @@ def _changes_form() -> tuple[ChangesFilterForm, admin_audit.Filters]:
     form = ChangesFilterForm(formdata=request.args)
     form.actor_id.choices = [("", "все")] + [(u.id, f"{u.full_name} ({u.login})") for u in admin_audit.actors(s)]
     form.entity.choices = [("", "всё")] + list(ADMIN_ENTITIES.items())
-    form.validate()
-    ok = {name: form[name].data if not form[name].errors else None for name in CHANGE_FILTERS}
+    ok = passed_filters(form, CHANGE_FILTERS)
     if ok["date_from"] and ok["date_to"] and ok["date_from"] > ok["date_to"]:
         form.date_to.errors = list(form.date_to.errors) + ["Конец периода раньше его начала."]
         ok["date_to"] = None

@@ -3,11 +3,10 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 
-from pos import workflow as wf
 from pos.forms.admin import ClassifierFilterForm, ConfirmForm, NameForm, SubcategoryRenameForm
 from pos.models import Category, Subcategory
 from pos.services import admin_classifier
-from pos.views.admin import bp, list_args, me, page_number, refused, submitted, targeted
+from pos.views.admin import bp, list_args, me, one_button, page_number, passed_filters, submitted, targeted
 from pos.web import db, env
 
 CLASSIFIER_FILTERS = ("q", "status")
@@ -30,8 +29,7 @@ def _subcategory(sub_id: int) -> Subcategory:
 
 def _classifier_page(status: int = 200, create: NameForm | None = None):
     form = ClassifierFilterForm(formdata=request.args)
-    form.validate()
-    ok = {name: form[name].data if not form[name].errors else None for name in CLASSIFIER_FILTERS}
+    ok = passed_filters(form, CLASSIFIER_FILTERS)
     rows = admin_classifier.categories(db(), ok["q"] or "", ok["status"] or "")
     number = page_number()
     context = dict(form=form, rows=rows[(number - 1) * PER_PAGE: number * PER_PAGE], number=number,
@@ -89,16 +87,16 @@ def category_rename(category_id: int):
 @bp.post("/classifier/categories/<int:category_id>/retire")
 def category_retire(category_id: int):
     category = _category(category_id)
-    return _button(lambda: admin_classifier.set_category_active(db(), me(), category.id, False),
-                   "Категория выведена из употребления: на сообщениях она остаётся, для новых не предлагается.",
-                   url_for("admin.category", category_id=category.id))
+    return one_button(lambda: admin_classifier.set_category_active(db(), me(), category.id, False),
+                      "Категория выведена из употребления: на сообщениях она остаётся, для новых не предлагается.",
+                      url_for("admin.category", category_id=category.id))
 
 
 @bp.post("/classifier/categories/<int:category_id>/restore")
 def category_restore(category_id: int):
     category = _category(category_id)
-    return _button(lambda: admin_classifier.set_category_active(db(), me(), category.id, True),
-                   "Категория возвращена в употребление.", url_for("admin.category", category_id=category.id))
+    return one_button(lambda: admin_classifier.set_category_active(db(), me(), category.id, True),
+                      "Категория возвращена в употребление.", url_for("admin.category", category_id=category.id))
 
 
 @bp.post("/classifier/categories/<int:category_id>/subcategories")
@@ -178,15 +176,3 @@ def subcategory_accelerated(sub_id: int, jurisdiction_id: int, state: str):
     if result.get("changed"):
         flash(f"Сроки пересчитаны у сообщений: {result['changed']}.", "info")
     return response
-
-
-def _button(call, done: str, back: str):
-    from pos.forms.admin import AdminForm
-    if AdminForm().validate_on_submit():
-        try:
-            call()
-        except wf.Refused as exc:
-            refused(exc)
-        else:
-            flash(done, "success")
-    return redirect(back, 303)

@@ -5,12 +5,11 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 
 from pos import params
-from pos import workflow as wf
-from pos.forms.admin import AdminForm, CompetenceForm, OrgCreateForm, OrgEditForm, OrgFilterForm, OrgMoveForm, RegulationForm
+from pos.forms.admin import CompetenceForm, OrgCreateForm, OrgEditForm, OrgFilterForm, OrgMoveForm, RegulationForm
 from pos.models import Organization
 from pos.models.org import ORG_KINDS
 from pos.services import admin_orgs, choices
-from pos.views.admin import bp, list_args, me, page_number, refused, submitted, targeted
+from pos.views.admin import bp, list_args, me, one_button, page_number, passed_filters, submitted, targeted
 from pos.web import db, env
 from pos.workflow import ROLE_LABELS, STAGE_LABELS
 
@@ -43,8 +42,7 @@ def organizations():
     form = OrgFilterForm(formdata=request.args)
     roots = admin_orgs.jurisdictions(s)
     form.jurisdiction_id.choices = [("", "обе")] + [(o.id, o.short_name or o.name) for o in roots]
-    form.validate()
-    ok = {name: form[name].data if not form[name].errors else None for name in ORG_FILTERS}
+    ok = passed_filters(form, ORG_FILTERS)
     rows = admin_orgs.tree(s, admin_orgs.TreeFilters(jurisdiction_id=ok["jurisdiction_id"], q=ok["q"] or "",
                                                      status=ok["status"] or ""))
     number = page_number()
@@ -79,11 +77,10 @@ def _org_page(org: Organization, status: int = 200, **forms):
     edit = forms.get("edit") or OrgEditForm(obj=org, formdata=None)
     move = forms.get("move") or OrgMoveForm(formdata=None, parent_id=org.parent_id)
     move.parent_id.choices = _org_options(exclude_subtree_of=org)
-    competence = forms.get("competence") or CompetenceForm(formdata=None,
-                                                           category_ids=admin_orgs.competence(s, org.id))
-    current = set(admin_orgs.competence(s, org.id))
+    current = admin_orgs.competence(s, org.id)
+    competence = forms.get("competence") or CompetenceForm(formdata=None, category_ids=current)
     competence.category_ids.choices = [(c.id, c.name) for c in choices.categories(s)] + \
-        [(cid, f"(выведена) {name}") for cid, name in _retired_names(current)]
+        [(cid, f"(выведена) {name}") for cid, name in _retired_names(set(current))]
     regulation = forms.get("regulation") or RegulationForm(formdata=None, regulation=org.regulation)
     parent = s.get(Organization, org.parent_id) if org.parent_id else None
     root = s.get(Organization, org.root_id) if org.root_id and org.root_id != org.id else None
@@ -143,22 +140,27 @@ def organization_move(org_id: int):
 
 @bp.post("/organizations/<int:org_id>/competence")
 def organization_competence(org_id: int):
-    org = _org(org_id)
     form = CompetenceForm()
-    if submitted(form, lambda: admin_orgs.set_competence(db(), me(), org.id, form.category_ids.data)):
-        flash("Компетенция сохранена.", "success")
-        return redirect(url_for("admin.organization", org_id=org.id), 303)
-    return _org_page(org, 400, competence=form)
+    return _saved(org_id, "competence", form,
+                  lambda: admin_orgs.set_competence(db(), me(), org_id, form.category_ids.data),
+                  "Компетенция сохранена.")
 
 
 @bp.post("/organizations/<int:org_id>/regulation")
 def organization_regulation(org_id: int):
-    org = _org(org_id)
     form = RegulationForm()
-    if submitted(form, lambda: admin_orgs.set_regulation(db(), me(), org.id, form.regulation.data)):
-        flash("Регламент юрисдикции сохранён.", "success")
+    return _saved(org_id, "regulation", form,
+                  lambda: admin_orgs.set_regulation(db(), me(), org_id, form.regulation.data),
+                  "Регламент юрисдикции сохранён.")
+
+
+def _saved(org_id: int, name: str, form, call, done: str):
+    """A form of the organization's page: saved, back to the page; refused, the page with the form's errors."""
+    org = _org(org_id)
+    if submitted(form, call):
+        flash(done, "success")
         return redirect(url_for("admin.organization", org_id=org.id), 303)
-    return _org_page(org, 400, regulation=form)
+    return _org_page(org, 400, **{name: form})
 
 
 @bp.post("/organizations/<int:org_id>/close")
@@ -173,13 +175,7 @@ def organization_reopen(org_id: int):
 
 def _set_open(org_id: int, is_open: bool):
     org = _org(org_id)
-    form = AdminForm()
-    if form.validate_on_submit():
-        try:
-            admin_orgs.set_open(db(), me(), org.id, is_open)
-        except wf.Refused as exc:
-            refused(exc)
-        else:
-            flash("Организация открыта." if is_open else
-                  "Организация закрыта: новые сообщения к ней не направляются.", "success")
-    return redirect(url_for("admin.organization", org_id=org.id), 303)
+    return one_button(lambda: admin_orgs.set_open(db(), me(), org.id, is_open),
+                      "Организация открыта." if is_open else
+                      "Организация закрыта: новые сообщения к ней не направляются.",
+                      url_for("admin.organization", org_id=org.id))

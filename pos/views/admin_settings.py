@@ -9,11 +9,12 @@ from sqlmodel import select
 from pos import params
 from pos import workflow as wf
 from pos.deadlines import UNIT_LABELS
-from pos.forms.admin import AdminForm, ApiClientForm, CalendarDayForm, StageRuleForm, TemplateFilterForm, TemplateForm
+from pos.forms.admin import ApiClientForm, CalendarDayForm, StageRuleForm, TemplateFilterForm, TemplateForm
 from pos.models import AnswerTemplate, Category, Organization
 from pos.services import admin_settings, choices
 from pos.services.deadlines import set_calendar_day, set_stage_rule
-from pos.views.admin import bp, list_args, me, page_number, refused, show_once, submitted, take_secret
+from pos.views.admin import (bp, list_args, me, one_button, page_number, passed_filters, show_once, submitted,
+                             take_secret)
 from pos.views.admin_orgs import _org_options
 from pos.web import db, env
 from pos.workflow import STAGE_LABELS
@@ -102,8 +103,7 @@ def _templates_page(status: int = 200, create: TemplateForm | None = None):
     s = db()
     form = TemplateFilterForm(formdata=request.args)
     form.category_id.choices = _category_choices("все")
-    form.validate()
-    ok = {name: form[name].data if not form[name].errors else None for name in TEMPLATE_FILTERS}
+    ok = passed_filters(form, TEMPLATE_FILTERS)
     rows = admin_settings.templates(s, ok["category_id"], ok["status"] or "")
     names = {c.id: c.name for c in s.exec(select(Category))}
     number = page_number()
@@ -157,15 +157,10 @@ def template_edit(template_id: int):
 @bp.post("/templates/<int:template_id>/<any(retire,restore):what>")
 def template_active(template_id: int, what: str):
     row = _template(template_id)
-    if AdminForm().validate_on_submit():
-        try:
-            admin_settings.set_template_active(db(), me(), row.id, what == "restore")
-        except wf.Refused as exc:
-            refused(exc)
-        else:
-            flash("Шаблон возвращён в употребление." if what == "restore" else
-                  "Шаблон выведен из употребления: исполнителям он больше не предлагается.", "success")
-    return redirect(url_for("admin.template", template_id=row.id), 303)
+    return one_button(lambda: admin_settings.set_template_active(db(), me(), row.id, what == "restore"),
+                      "Шаблон возвращён в употребление." if what == "restore" else
+                      "Шаблон выведен из употребления: исполнителям он больше не предлагается.",
+                      url_for("admin.template", template_id=row.id))
 
 
 # --- API clients --------------------------------------------------------------------------------------
@@ -201,13 +196,5 @@ def api_client_new():
 
 @bp.post("/api-clients/<int:client_id>/revoke")
 def api_client_revoke(client_id: int):
-    if AdminForm().validate_on_submit():
-        try:
-            admin_settings.revoke_api_client(db(), me(), client_id)
-        except LookupError:
-            abort(404)
-        except wf.Refused as exc:
-            refused(exc)
-        else:
-            flash("Ключ отозван: запросы с ним больше не принимаются.", "success")
-    return redirect(url_for("admin.api_clients"), 303)
+    return one_button(lambda: admin_settings.revoke_api_client(db(), me(), client_id),
+                      "Ключ отозван: запросы с ним больше не принимаются.", url_for("admin.api_clients"))

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 
-from pos import workflow as wf
-from pos.forms.admin import AdminForm, GrantForm, UserCreateForm, UserFilterForm, UserForm
+from pos.forms.admin import GrantForm, UserCreateForm, UserFilterForm, UserForm
 from pos.models import User
 from pos.services import admin_users, choices
-from pos.views.admin import (bp, list_args, me, page_number, refused, show_once, submitted, take_secret, targeted)
+from pos.views.admin import (bp, list_args, me, one_button, page_number, passed_filters, show_once, submitted,
+                             take_secret, targeted)
 from pos.views.admin_orgs import _org_options
 from pos.web import db
 from pos.workflow import PLATFORM_ROLES, Role
@@ -33,8 +33,7 @@ def users():
     form = UserFilterForm(formdata=request.args)
     form.organization_id.choices = [("", "все")] + _org_options(active_only=False)
     form.role.choices = [("", "все")] + _role_choices()
-    form.validate()
-    ok = {name: form[name].data if not form[name].errors else None for name in USER_FILTERS}
+    ok = passed_filters(form, USER_FILTERS)
     number = page_number()
     rows, has_next = admin_users.search(s, admin_users.Filters(q=ok["q"] or "", organization_id=ok["organization_id"],
                                                                role=ok["role"] or "", status=ok["status"] or ""),
@@ -138,14 +137,4 @@ def user_reset_password(user_id: int):
 
 
 def _one_button(user: User, call, done: str):
-    form = AdminForm()
-    if form.validate_on_submit():
-        try:
-            call()
-        except LookupError:
-            abort(404)
-        except wf.Refused as exc:
-            refused(exc)
-        else:
-            flash(done, "success")
-    return redirect(url_for("admin.user", user_id=user.id), 303)
+    return one_button(call, done, url_for("admin.user", user_id=user.id))

@@ -37,7 +37,7 @@ def index():
                                                                 for o in votes.jurisdictions(session)]
     now = clock.now()
     current, past = votes.public_list(session, territory, now)
-    taken = {v.id for v in current + past if votes.has_taken_part(session, v.id, applicant_id)}
+    taken = votes.taken_part_in(session, [v.id for v in current + past], applicant_id)
     return render_template("votes/index.html", form=form, current=current, past=past, taken=taken, kinds=KINDS,
                            status=lambda v: rules.status(v, now), labels=rules.STATUS_LABELS,
                            period=lambda v: rules.period_text(v, env().timezone))

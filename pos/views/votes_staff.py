@@ -23,14 +23,6 @@ VIEWERS = (Role.PUBLISHER.value, Role.ADMINISTRATOR.value, Role.ANALYST.value)
 register_nav("votes_staff.index", "Голосования и опросы", roles=VIEWERS)
 
 
-@bp.after_request
-def _not_stored(response):
-    # Signed-in pages: what a person chose, or the organizer's drafts, stay out of shared caches.
-    if response.mimetype == "text/html":
-        response.headers["Cache-Control"] = "no-store"
-    return response
-
-
 def _viewer() -> tuple[str, int | None]:
     role = current_role()
     if role is None or role[0] not in VIEWERS:
@@ -73,7 +65,7 @@ def index():
     now = clock.now()
     return render_template("votes/staff_index.html", rows=rows, status=lambda v: rules.status(v, now),
                            labels=rules.STATUS_LABELS, kinds=KINDS,
-                           participants={v.id: votes.participants(session, v.id) for v in rows},
+                           participants=votes.participants_of(session, [v.id for v in rows]),
                            can_create=votes.manageable_orgs(current_actor()) != set(), tz=env().timezone,
                            period=rules.period_text)
 
@@ -194,16 +186,13 @@ def show(vote_id: int):
 def add_option(vote_id: int):
     vote = _managed(vote_id)
     form = OptionForm()
-    if form.validate_on_submit():
+
+    def add() -> str:
         pictures = uploads("picture")
-        try:
-            votes.add_option(db(), env(), current_actor(), vote.id, form.title.data or "", form.description.data or "",
-                             form.cost.data, pictures[0] if pictures else None)
-            flash(f"Проект «{form.title.data.strip()}» добавлен.", "success")
-            return redirect(url_for("votes_staff.show", vote_id=vote.id), 303)
-        except rules.Refused as exc:
-            _show_problems(form, exc)
-    return _page(votes.get(db(), vote.id), option_form=form, status=400)
+        votes.add_option(db(), env(), current_actor(), vote.id, form.title.data or "", form.description.data or "",
+                         form.cost.data, pictures[0] if pictures else None)
+        return f"Проект «{form.title.data.strip()}» добавлен."
+    return _added(vote, form, add, "option_form")
 
 
 @bp.post("/<int:vote_id>/options/<int:option_id>/delete")
@@ -218,17 +207,26 @@ def delete_option(vote_id: int, option_id: int):
 def add_question(vote_id: int):
     vote = _managed(vote_id)
     form = QuestionForm()
+
+    def add() -> str:
+        votes.add_question(db(), current_actor(), vote.id, votes.QuestionFields(
+            title=form.title.data or "", kind=form.kind.data, required=bool(form.required.data),
+            min_choices=form.min_choices.data, max_choices=form.max_choices.data,
+            other_allowed=bool(form.other_allowed.data), options_text=form.options_text.data or ""))
+        return "Вопрос добавлен."
+    return _added(vote, form, add, "question_form")
+
+
+def _added(vote, form, add, form_name: str):
+    """An option's or a question's form: added (`add` returns what to say), back to the vote; refused, the
+    vote's page with the form's problems."""
     if form.validate_on_submit():
         try:
-            votes.add_question(db(), current_actor(), vote.id, votes.QuestionFields(
-                title=form.title.data or "", kind=form.kind.data, required=bool(form.required.data),
-                min_choices=form.min_choices.data, max_choices=form.max_choices.data,
-                other_allowed=bool(form.other_allowed.data), options_text=form.options_text.data or ""))
-            flash("Вопрос добавлен.", "success")
+            flash(add(), "success")
             return redirect(url_for("votes_staff.show", vote_id=vote.id), 303)
         except rules.Refused as exc:
             _show_problems(form, exc)
-    return _page(votes.get(db(), vote.id), question_form=form, status=400)
+    return _page(votes.get(db(), vote.id), status=400, **{form_name: form})
 
 
 @bp.post("/<int:vote_id>/questions/<int:question_id>/delete")
