@@ -93,6 +93,18 @@ def test_search_pages_walk_forward_and_back_by_rank(world):
         == _ids(first)
 
 
+def test_a_rare_and_a_common_word_rank_the_same_newest_matches(world, monkeypatch):
+    # Fewer matches than the cap: all of them, from the full-text index on PostgreSQL; more: the newest
+    # COUNT_LIMIT + 1 through the primary key, the count said as «более».
+    monkeypatch.setattr(inbox, "COUNT_LIMIT", 3)
+    rare = [world.message(Stage.COORDINATION, text=f"Кинотеатр закрыт, зал {i}").id for i in range(2)]
+    common = [world.message(Stage.COORDINATION, text=f"Подъезд не убран, этаж {i}").id for i in range(6)]
+    found = _found(world, "a.curator", "curator", "кинотеатре", "A")
+    assert sorted(_ids(found)) == sorted(rare) and (found.total, found.total_capped) == (2, False)
+    found = _found(world, "a.curator", "curator", "подъезды", "A")
+    assert sorted(_ids(found)) == sorted(common[-4:]) and (found.total, found.total_capped) == (3, True)
+
+
 def test_the_matched_words_are_marked_and_the_rest_escaped(world):
     world.message(Stage.COORDINATION, text="Окна <b>разбиты</b> в подъездах дома & во дворе")
     row = _found(world, "a.curator", "curator", "подъезд", "A").rows[0]
