@@ -8,26 +8,10 @@ import pytest
 from playwright.sync_api import expect
 from sqlmodel import Session, select
 
+from e2e.data import messages_in_moderation
 from pos.db import make_engine
-from pos.models import Category, Message, Subcategory
-from pos.services.messages import Env, submit_message
+from pos.models import Message
 from pos.workflow import Stage
-
-
-def _messages(server, tag: str, count: int) -> list[int]:
-    """Messages in moderation, routed to МинЖКХ by their category, made by the services."""
-    engine = make_engine(server.env["DATABASE_URL"])
-    env = Env(timezone="Asia/Yakutsk", upload_dir=server.env["UPLOAD_DIR"])
-    ids = []
-    with Session(engine, expire_on_commit=False) as session:
-        category = session.exec(select(Category).where(Category.name == "Жилищно-коммунальное хозяйство")).one()
-        sub = session.exec(select(Subcategory).where(Subcategory.category_id == category.id,
-                                                     Subcategory.name == "Несвоевременный вывоз мусора")).one()
-        for i in range(count):
-            ids.append(submit_message(session, env, {"text": f"{tag}: мусор не вывезен, двор {i}.",
-                                                     "category_id": category.id, "subcategory_id": sub.id}).id)
-    engine.dispose()
-    return ids
 
 
 def _stages(server, ids: list[int]) -> list[tuple[str, str]]:
@@ -41,7 +25,7 @@ def _stages(server, ids: list[int]) -> list[tuple[str, str]]:
 @pytest.mark.parametrize("javascript", [True, False], ids=["htmx", "no-javascript"])
 def test_a_moderator_accepts_a_page_at_once(server, login_as, javascript):
     tag = f"Пакет-{uuid.uuid4().hex[:6]}"
-    ids = _messages(server, tag, 3)
+    ids = messages_in_moderation(server, tag, 3)
     numbers = [number for number, _stage in _stages(server, ids)]
     page = login_as("moderator", javascript=javascript)
     page.goto(f"/staff/?q={tag}")
