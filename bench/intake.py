@@ -9,7 +9,8 @@ SQL statements per request; the Open311 POST limit raised out of the way, still 
 descriptions, an address or a point, a contact now and then) are sent from `--threads` threads, each with a
 `requests.Session` of its own, after a warm-up of a few per thread with another key. Printed: messages a
 second (the requests over the wall time from the first to the last), the median and 95th percentile of a
-request's time, the SQL statements of one POST, and the same load in the same run against
+request's time, the SQL statements of one POST, the CPU time per POST of the web workers and of the
+PostgreSQL server processes (from /proc: what the load costs, whatever else the machine runs), and the same load in the same run against
 `bench.served:bare_post` (a Flask app that reads the form and answers, no database), with the ratio.
 
 Afterwards the database is checked: exactly `--requests` messages of the key, each with its own number
@@ -26,9 +27,10 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import requests
-from sqlalchemy import func
+from sqlalchemy import func, text
 from sqlmodel import Session, select
 
 from bench.pages import WORKERS, Server, Timed, production_env
@@ -56,6 +58,7 @@ class Load(Timed):
     wall: float
     statuses: dict[int, int]
     statements: int | None = None
+    cpu: dict[str, float] | None = None  # CPU seconds during the load: the web workers' ("app"), the database's
 
     @property
     def rate(self) -> float:
@@ -75,9 +78,37 @@ def form(i: int, key: str, codes: list[str]) -> dict[str, str]:
     return data
 
 
+def cpu_seconds(pids) -> float:
+    """The CPU time (user and system) the processes have used so far; none on a system without /proc."""
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+    return total
+
+
+def workers_of(server: Server) -> list[int]:
+    try:
+        return [int(pid) for pid in Path(f"/proc/{server.process.pid}/task/{server.process.pid}/children")
+                .read_text().split()]
+    except OSError:
+        return []
+
+
+def backends(url: str) -> list[int]:
+    """The PostgreSQL server processes serving the bench database (the web workers' pooled connections)."""
+    with make_engine(url).connect() as conn:
+        return list(conn.execute(text("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                                      "AND pid <> pg_backend_pid()")).scalars())
+
+
 def load(base: str, key: str, codes: list[str], n: int, threads: int, label: str, warmup_key: str | None = None,
-         warmup: int = 3) -> Load:
-    """n POSTs from `threads` threads (a `requests.Session` each), after `warmup` each with `warmup_key`."""
+         warmup: int = 3, processes=None) -> Load:
+    """n POSTs from `threads` threads (a `requests.Session` each), after `warmup` each with `warmup_key`.
+    `processes()`: {what: pids} whose CPU time the load is charged with, asked after the warm-up."""
     numbers = itertools.count()
     lock = threading.Lock()
     times: list[float] = []
@@ -111,12 +142,15 @@ def load(base: str, key: str, codes: list[str], n: int, threads: int, label: str
     workers = [threading.Thread(target=work, args=(t,), daemon=True) for t in range(threads)]
     for thread in workers:
         thread.start()
+    watched = processes() if processes else {}
+    before = {what: cpu_seconds(pids) for what, pids in watched.items()}
     ready.wait()
     started = time.perf_counter()
     for thread in workers:
         thread.join()
     wall = time.perf_counter() - started
-    return Load(label, times, wall, statuses, int(statistics.median(statements)) if statements else None)
+    cpu = {what: cpu_seconds(pids) - before[what] for what, pids in watched.items()} or None
+    return Load(label, times, wall, statuses, int(statistics.median(statements)) if statements else None, cpu)
 
 
 def check(url: str, client_id: int, n: int) -> str:
@@ -151,11 +185,14 @@ def run_one(kind: str, messages: int, pg_url: str, seed: int, n: int, threads: i
     engine.dispose()  # the bench holds no connection while gunicorn works
     with production_env(url, {"POS_OPEN311_POST_LIMIT": "1000000 per minute"}) as (env, work):
         with Server("bench.served:bare_post", env, work) as bare:
-            floor = load(bare.base, key, ["1", "2", "3"], n, threads, "bare Flask POST")
+            floor = load(bare.base, key, ["1", "2", "3"], n, threads, "bare Flask POST",
+                         processes=lambda: {"app": workers_of(bare)})
         with Server("bench.served:app", env, work) as server:
             services = requests.get(server.base + "/open311/v2/services.json", timeout=60).json()
             codes = [s["service_code"] for s in services]
-            measured = load(server.base, key, codes, n, threads, "Open311 POST requests", warm_key)
+            watch = (lambda: {"app": workers_of(server), "database": backends(url)}) if kind == "postgresql" else \
+                (lambda: {"app": workers_of(server)})  # SQLite works inside the web workers
+            measured = load(server.base, key, codes, n, threads, "Open311 POST requests", warm_key, processes=watch)
     if measured.statuses != {200: n}:
         raise SystemExit(f"bench intake: {kind}: answers {measured.statuses}, not {n} × 200 "
                          f"(the server's log: see bench.pages.Server)")
@@ -165,11 +202,13 @@ def run_one(kind: str, messages: int, pg_url: str, seed: int, n: int, threads: i
 
 def table(result: dict) -> list[str]:
     floor: Load = result["floor"]
-    lines = ["| what | messages/s | p50 ms | p95 ms | SQL per POST | p95 / bare | messages/s / bare |",
-             "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    lines = ["| what | messages/s | p50 ms | p95 ms | SQL per POST | CPU ms per POST: web / database | p95 / bare "
+             "| messages/s / bare |", "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for m in (result["measured"], floor):
         sql = "—" if m.statements is None else str(m.statements)
-        lines.append(f"| {m.label} | {m.rate:.0f} | {m.p50 * 1000:.1f} | {m.p95 * 1000:.1f} | {sql} | "
+        cpu = "—" if not m.cpu else " / ".join(f"{m.cpu[what] / len(m.times) * 1000:.1f}" if what in m.cpu else "—"
+                                               for what in ("app", "database"))
+        lines.append(f"| {m.label} | {m.rate:.0f} | {m.p50 * 1000:.1f} | {m.p95 * 1000:.1f} | {sql} | {cpu} | "
                      f"{m.p95 / floor.p95:.1f} | {m.rate / floor.rate:.2f} |")
     return lines
 
