@@ -41,11 +41,12 @@ def record(session: Session, message: Message, entry: HistoryEntry, policy: Dead
     done = facts.advance(visit, period, step, message_id=message.id, make_visit=StageVisit,
                          make_period=AnswerPeriod, working_hours=policy.working_hours_between)
     # The closed rows are written before the new ones: one open row per message (unique indexes).
-    for rows in ((done.closed_visit, done.closed_period), (done.new_visit, done.new_period)):
-        for row in rows:
-            if row is not None:
-                session.add(row)
+    closed = [row for row in (done.closed_visit, done.closed_period) if row is not None]
+    if closed:
+        session.add_all(closed)
         session.flush()
+    session.add_all([row for row in (done.new_visit, done.new_period) if row is not None])
+    session.flush()  # with whatever the caller added before (a new message's history entry)
     return done
 
 

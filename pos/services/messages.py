@@ -69,13 +69,16 @@ def steps_of(session: Session, message_id: int) -> list[ApprovalStep]:
                              .order_by(ApprovalStep.round, ApprovalStep.position)))
 
 
-def _history(session: Session, message: Message, outcome: wf.Outcome, actor_id: int | None, now) -> HistoryEntry:
+def _history(session: Session, message: Message, outcome: wf.Outcome, actor_id: int | None, now, *,
+             flush: bool = True) -> HistoryEntry:
+    """The entry, written now (`flush`) or with the next flush."""
     entry = HistoryEntry(message_id=message.id, at=now, actor_id=actor_id, action=outcome.action,
                          from_stage=outcome.from_stage, to_stage=outcome.to_stage,
                          from_org_id=outcome.from_org_id, to_org_id=outcome.to_org_id,
                          details=_jsonable(outcome.details))
     session.add(entry)
-    session.flush()
+    if flush:
+        session.flush()
     return entry
 
 
@@ -114,8 +117,8 @@ def _create(session: Session, env: Env, ctx: DbDirectory, fields: dict, *, sourc
     session.add(message)
     session.flush()  # before the rows that refer to it (the models declare no relationships to order them)
     _attach(session, env, message, checked, "applicant", actor_id, ctx.now)
-    entry = _history(session, message, outcome, actor_id, ctx.now)
-    facts.record(session, message, entry, ctx.deadlines, new=True)
+    entry = _history(session, message, outcome, actor_id, ctx.now, flush=False)
+    facts.record(session, message, entry, ctx.deadlines, new=True)  # its flush writes the entry too
     rows = outbox.write_events(session, message_id=message.id, history_id=entry.id, events=outcome.events, now=ctx.now)
     return message, entry, rows
 
