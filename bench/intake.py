@@ -143,13 +143,15 @@ def load(base: str, key: str, codes: list[str], n: int, threads: int, label: str
     for thread in workers:
         thread.start()
     watched = processes() if processes else {}
-    before = {what: cpu_seconds(pids) for what, pids in watched.items()}
+    before = {what: {pid: cpu_seconds([pid]) for pid in pids} for what, pids in watched.items()}
     ready.wait()
     started = time.perf_counter()
     for thread in workers:
         thread.join()
     wall = time.perf_counter() - started
-    cpu = {what: cpu_seconds(pids) - before[what] for what, pids in watched.items()} or None
+    # A process that began during the load (a connection opened for a busier moment) counts from its start.
+    cpu = {what: sum(cpu_seconds([pid]) - before[what].get(pid, 0.0) for pid in set(pids))
+           for what, pids in (processes() if processes else {}).items()} or None
     return Load(label, times, wall, statuses, int(statistics.median(statements)) if statements else None, cpu)
 
 
