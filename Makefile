@@ -44,13 +44,14 @@ test-e2e: install chromium
 	$(BIN)/python -m pytest e2e
 
 # The deadline sweep, then the monthly rating and the analytics pages (served by gunicorn) at BENCH_MESSAGES
-# generated messages (bench/generate.py).
+# generated messages (bench/generate.py), then the Open311 intake (POSTs from 8 threads into a small database).
 BENCH_MESSAGES ?= 1000000
 
 bench: install
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench rating --messages $(BENCH_MESSAGES)
 	$(BIN)/python -m bench pages --messages $(BENCH_MESSAGES)
+	$(BIN)/python -m bench intake
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .hypothesis

@@ -29,9 +29,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
 import requests
 from sqlmodel import Session, select
@@ -157,13 +158,9 @@ def sign_in(base: str, login: str) -> requests.Session:
 
 # --- measuring ---------------------------------------------------------------------------------
 
-@dataclass
-class Measured:
-    label: str
+class Timed:
+    """The median and 95th percentile of `self.times` (seconds)."""
     times: list[float]
-    size: int
-    statements: int | None
-    status: int
 
     @property
     def p50(self) -> float:
@@ -173,6 +170,15 @@ class Measured:
     def p95(self) -> float:
         ordered = sorted(self.times)
         return ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)]  # nearest rank
+
+
+@dataclass
+class Measured(Timed):
+    label: str
+    times: list[float]
+    size: int
+    statements: int | None
+    status: int
 
 
 def measure(client: requests.Session, url: str, label: str, requests_n: int, warmup: int,
@@ -203,12 +209,10 @@ def _prepare(url: str) -> None:
             rating_snapshots.compute_draft(session, Env(timezone=TZ_NAME), MONTH)
 
 
-def run_one(kind: str, n: int, pg_url: str, seed: int, pages: list[Page], requests_n: int, warmup: int,
-            log=print) -> dict:
-    started = time.perf_counter()
-    url, made = database(kind, n, pg_url, seed, stem="pages")
-    _prepare(url)
-    prepared = time.perf_counter() - started
+@contextmanager
+def production_env(url: str, extra: dict[str, str] | None = None) -> Iterator[tuple[dict[str, str], Path]]:
+    """The environment gunicorn serves the platform with (database `url`, the clock at the generator's NOW,
+    a fresh key, instance and upload folders in a temporary directory, a Redis), and that directory."""
     with tempfile.TemporaryDirectory(prefix="pos-bench-pages-") as tmp:
         work = Path(tmp)
         (work / "clock").write_text(NOW.isoformat())
@@ -216,12 +220,21 @@ def run_one(kind: str, n: int, pg_url: str, seed: int, pages: list[Page], reques
         redis_url = os.environ.get("BENCH_REDIS_URL") or queue.start_embedded(work / "redis.rdb")
         env = {"DATABASE_URL": url, "SECRET_KEY": secrets.token_hex(32), "POS_CLOCK_FILE": str(work / "clock"),
                "POS_INSTANCE_DIR": str(work), "REDIS_URL": redis_url, "UPLOAD_DIR": str(work / "uploads"),
-               "POS_TIMEZONE": TZ_NAME, "POS_QUEUE_NAMESPACE": f"bench-{secrets.token_hex(4)}"}
+               "POS_TIMEZONE": TZ_NAME, "POS_QUEUE_NAMESPACE": f"bench-{secrets.token_hex(4)}", **(extra or {})}
         try:
-            results = _serve(url, env, work, pages, requests_n, warmup, kind, log)
+            yield env, work
         finally:
             queue.stop_embedded()
-    floor, results = results
+
+
+def run_one(kind: str, n: int, pg_url: str, seed: int, pages: list[Page], requests_n: int, warmup: int,
+            log=print) -> dict:
+    started = time.perf_counter()
+    url, made = database(kind, n, pg_url, seed, stem="pages")
+    _prepare(url)
+    prepared = time.perf_counter() - started
+    with production_env(url) as (env, work):
+        floor, results = _serve(url, env, work, pages, requests_n, warmup, kind, log)
     return {"kind": kind, "messages": n, "made": made, "prepare_s": prepared, "floor": floor, "pages": results}
 
 

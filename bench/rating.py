@@ -35,6 +35,7 @@ def database(kind: str, n: int, pg_url: str, seed: int, stem: str = "rating") ->
         url = f"sqlite:///{path}"
         if path.exists() and _count(url) == n:
             return url, False
+        make_engine(url).dispose()  # the count's pooled connection would go on reading the removed file
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
         generate(url, n, seed)

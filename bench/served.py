@@ -6,6 +6,9 @@ count of its SQL statements added here (never in pos/), and the floor, a bare Fl
   engine class, counting per request in a context variable).
 - `bench.served:bare`: a Flask app that renders a 50-row table from a Python list with Jinja, the cost
   of the web stack itself (gunicorn, WSGI, Flask, a template) on the same machine in the same run.
+- `bench.served:bare_post`: the floor of `python -m bench intake`, a Flask app whose
+  `POST /open311/v2/requests.json` reads the form and answers a JSON list shaped as the platform's
+  (no database, no Redis): the cost of receiving a POST and answering it.
 """
 from __future__ import annotations
 
@@ -64,10 +67,34 @@ def make_bare() -> Flask:
     return bare_app
 
 
+def make_bare_post() -> Flask:
+    import itertools
+    import json
+    import secrets
+
+    from flask import Response, request
+
+    bare_app = Flask("bench_bare_post")
+    numbers = itertools.count(1)
+
+    @bare_app.post("/open311/v2/requests.json")
+    def create():
+        form = request.form.to_dict()
+        if not form.get("api_key") or not form.get("service_code"):
+            return Response('[{"code": 400, "description": "bad"}]', 400, content_type="application/json")
+        payload = [{"service_request_id": f"ПОС-2026-{next(numbers):06d}", "token": secrets.token_urlsafe(12),
+                    "service_notice": "Сообщение зарегистрировано.", "account_id": None}]
+        return Response(json.dumps(payload, ensure_ascii=False), 200, content_type="application/json; charset=utf-8")
+
+    return bare_app
+
+
 def __getattr__(name: str):
     # Built only when gunicorn asks for one of them: the bare server never imports the platform.
     if name == "app":
         return make_app()
     if name == "bare":
         return make_bare()
+    if name == "bare_post":
+        return make_bare_post()
     raise AttributeError(name)

@@ -7,9 +7,9 @@ one is read as UTC); the counting is done in the installation's local time zone.
 """
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
-from functools import cached_property
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -57,19 +57,30 @@ DEFAULT_INCIDENT_RULES: dict[str, StageRule] = {
 }
 
 
+_RU: holidays.HolidayBase | None = None
+_RU_LOCK = threading.Lock()
+
+
+def _russian_working_day(day: date) -> bool:
+    """The `holidays` package's answer, from one calendar per process: it is the package's data, the same
+    for every request, and building it (each year it fills on first use) cost more than the rest of a
+    message's deadlines. It fills years as asked, so the threads take turns."""
+    global _RU
+    with _RU_LOCK:
+        if _RU is None:
+            _RU = holidays.country_holidays("RU")
+        return _RU.is_working_day(day)
+
+
 @dataclass
 class ProductionCalendar:
     """Working days in Russia: `holidays` plus local overrides {date: is_working}."""
     overrides: dict[date, bool] = field(default_factory=dict)
 
-    @cached_property
-    def _ru(self) -> holidays.HolidayBase:
-        return holidays.country_holidays("RU")
-
     def is_working_day(self, day: date) -> bool:
         if day in self.overrides:
             return self.overrides[day]
-        return self._ru.is_working_day(day)
+        return _russian_working_day(day)
 
     def next_working_day(self, day: date) -> date:
         day += timedelta(days=1)

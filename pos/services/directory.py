@@ -5,6 +5,8 @@ from datetime import datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import Integer, String, bindparam, cast, func, literal, null
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
 from pos.deadlines import INCIDENT, MAX_POSTPONE_DAYS, DeadlinePolicy, ProductionCalendar, StageRule
@@ -14,12 +16,23 @@ from pos.models import (AcceleratedSubcategory, ApprovalStep, CalendarOverride, 
 from pos.workflow import DEFAULT_REGULATION, Actor, Grant, OrgInfo
 
 
+_POLICY = select(literal("calendar").label("what"), CalendarOverride.day, CalendarOverride.is_working,
+                 cast(null(), Integer).label("jurisdiction_id"), cast(null(), String).label("kind"),
+                 cast(null(), String).label("stage"), cast(null(), Integer).label("amount"),
+                 cast(null(), String).label("unit")).union_all(
+    select(literal("stage"), null(), null(), StageDeadline.jurisdiction_id, StageDeadline.kind, StageDeadline.stage,
+           StageDeadline.amount, StageDeadline.unit))
+
+
 def load_policy(session: Session, tz_name: str, max_postpone_days: int = MAX_POSTPONE_DAYS) -> DeadlinePolicy:
-    overrides = {o.day: o.is_working for o in session.exec(select(CalendarOverride))}
-    rules, incident_rules = {}, {}
-    for r in session.exec(select(StageDeadline)):
-        (incident_rules if r.kind == INCIDENT else rules)[(r.jurisdiction_id, r.stage)] = StageRule(r.amount, r.unit)
-    return DeadlinePolicy(ProductionCalendar(overrides), ZoneInfo(tz_name), rules, max_postpone_days, incident_rules)
+    """The calendar's local overrides and the stage deadlines in force, read in one statement."""
+    days, rules, incident_rules = {}, {}, {}
+    for what, day, is_working, jurisdiction_id, kind, stage, amount, unit in session.execute(_POLICY):
+        if what == "calendar":
+            days[day] = bool(is_working)
+        else:
+            (incident_rules if kind == INCIDENT else rules)[(jurisdiction_id, stage)] = StageRule(amount, unit)
+    return DeadlinePolicy(ProductionCalendar(days), ZoneInfo(tz_name), rules, max_postpone_days, incident_rules)
 
 
 def regulation_of(session: Session, org_id: int | None) -> str:
@@ -47,28 +60,58 @@ def actor_for(session: Session, user) -> Actor:
     return Actor(user_id=user.id, grants=grants_for(session, user.id), applicant_id=applicant_id)
 
 
+_ROOT = aliased(Organization)
+# Organizations with their jurisdiction (the tree's root), built once: a statement's construction costs more
+# than its run. Each is used as is or with one bound parameter.
+_ORGS = (select(Organization, _ROOT.id, _ROOT.regulation)
+         .outerjoin(_ROOT, _ROOT.id == func.coalesce(Organization.root_id, Organization.id)))
+_ORG = _ORGS.where(Organization.id == bindparam("org_id"))
+_COMPETENT = (_ORGS.join(OrganizationCategory, OrganizationCategory.organization_id == Organization.id)
+              .where(OrganizationCategory.category_id == bindparam("category_id"), Organization.is_active)
+              .order_by(Organization.id))
+_ACCELERATED_ANYWHERE = (select(AcceleratedSubcategory.subcategory_id)
+                         .where(AcceleratedSubcategory.subcategory_id == bindparam("subcategory_id")).limit(1))
+_ACCELERATED_IN = _ACCELERATED_ANYWHERE.where(AcceleratedSubcategory.jurisdiction_id == bindparam("jurisdiction_id"))
+_ALL_ACCELERATED = select(AcceleratedSubcategory.jurisdiction_id, AcceleratedSubcategory.subcategory_id)
+
+
 class DbDirectory:
+    """Organizations and the accelerated subcategories are looked up one by one for the first few (a new
+    message needs one organization and one subcategory), then all loaded at once (a recomputation over
+    many messages asks for every one)."""
+
+    FEW = 3
+
     def __init__(self, session: Session, now: datetime, deadlines: DeadlinePolicy):
         self.session = session
         self.now = now
         self.deadlines = deadlines
-        self._orgs: dict[int, OrgInfo] | None = None
-        self._accelerated: set[tuple[int, int]] | None = None
+        self._orgs: dict[int, OrgInfo | None] = {}
+        self._all_orgs = False
+        self._accelerated: dict[tuple[int, int | None], bool] = {}
+        self._all_accelerated: set[tuple[int, int]] | None = None
 
-    def _load_orgs(self) -> dict[int, OrgInfo]:
-        if self._orgs is None:
-            orgs = self.session.exec(select(Organization)).all()
-            by_id = {o.id: o for o in orgs}
-            self._orgs = {}
-            for o in orgs:
-                root = by_id.get(o.root_id or o.id) or o
-                self._orgs[o.id] = OrgInfo(o.id, root.id, root.regulation, o.is_active, o.name)
-        return self._orgs
+    def _org_infos(self, query, **params) -> list[Organization]:
+        """The organizations of `query` (one of `_ORGS`), their OrgInfo remembered."""
+        rows = self.session.execute(query, params).all()
+        for o, root_id, regulation in rows:
+            if root_id is None:  # no root row: the organization stands for its own jurisdiction
+                root_id, regulation = o.id, o.regulation
+            self._orgs[o.id] = OrgInfo(o.id, root_id, regulation, o.is_active, o.name)
+        return [row[0] for row in rows]
 
     def org(self, org_id):
         if org_id is None:
             return None
-        return self._load_orgs().get(int(org_id))
+        org_id = int(org_id)
+        if org_id not in self._orgs and not self._all_orgs:
+            if len(self._orgs) < self.FEW:
+                self._org_infos(_ORG, org_id=org_id)
+                self._orgs.setdefault(org_id, None)
+            else:
+                self._org_infos(_ORGS)
+                self._all_orgs = True
+        return self._orgs.get(org_id)
 
     def grants_of(self, user_id):
         if user_id is None:
@@ -86,22 +129,26 @@ class DbDirectory:
     def is_accelerated(self, subcategory_id, jurisdiction_id):
         if subcategory_id is None:
             return False
-        if self._accelerated is None:
-            self._accelerated = {(a.jurisdiction_id, a.subcategory_id)
-                                 for a in self.session.exec(select(AcceleratedSubcategory))}
-        if jurisdiction_id is None:
-            # Not yet routed: the shorter deadline if any jurisdiction lists it.
-            return any(sub == subcategory_id for _, sub in self._accelerated)
-        return (jurisdiction_id, subcategory_id) in self._accelerated
+        key = (int(subcategory_id), None if jurisdiction_id is None else int(jurisdiction_id))
+        if key not in self._accelerated:
+            if self._all_accelerated is None and len(self._accelerated) < self.FEW:
+                query, params = ((_ACCELERATED_ANYWHERE, {}) if key[1] is None
+                                 else (_ACCELERATED_IN, {"jurisdiction_id": key[1]}))
+                self._accelerated[key] = self.session.execute(
+                    query, {"subcategory_id": key[0], **params}).first() is not None
+            else:
+                if self._all_accelerated is None:
+                    self._all_accelerated = {tuple(row) for row in self.session.execute(_ALL_ACCELERATED)}
+                # Not yet routed (no jurisdiction): the shorter deadline if any jurisdiction lists it.
+                self._accelerated[key] = (any(sub == key[0] for _, sub in self._all_accelerated) if key[1] is None
+                                          else (key[1], key[0]) in self._all_accelerated)
+        return self._accelerated[key]
 
     def route(self, category_id):
         """The organization competent for a category (the most specific one, if several)."""
         if category_id is None:
             return None
-        rows = self.session.exec(
-            select(Organization).join(OrganizationCategory, OrganizationCategory.organization_id == Organization.id)
-            .where(OrganizationCategory.category_id == category_id, Organization.is_active)
-            .order_by(Organization.id)).all()
+        rows = self._org_infos(_COMPETENT, category_id=int(category_id))
         if not rows:
             return None
         return max(rows, key=lambda o: (o.path.count("/"), -o.id)).id

@@ -26,22 +26,27 @@ def step_of(message: Message, action: str, from_stage: str | None, to_stage: str
                       is_repeated=message.is_repeated, is_incident=message.kind == "incident")
 
 
-def record(session: Session, message: Message, entry: HistoryEntry, policy: DeadlinePolicy) -> facts.Advance:
+def record(session: Session, message: Message, entry: HistoryEntry, policy: DeadlinePolicy, *,
+           new: bool = False) -> facts.Advance:
     """Apply one history entry of `message` (already changed by it) to its facts; the caller commits.
-    `policy`: the deadline policy in force (its calendar counts a closing passage's working hours)."""
+    `policy`: the deadline policy in force (its calendar counts a closing passage's working hours).
+    `new`: the message is being written now, so it has no open passage or period to look up."""
     step = step_of(message, entry.action, entry.from_stage, entry.to_stage, entry.to_org_id, entry.at)
-    visit = session.exec(select(StageVisit).where(StageVisit.message_id == message.id,
-                                                  StageVisit.left_at.is_(None))).first()
-    period = session.exec(select(AnswerPeriod).where(AnswerPeriod.message_id == message.id,
-                                                     AnswerPeriod.closed_at.is_(None))).first()
+    visit = period = None
+    if not new:
+        visit = session.exec(select(StageVisit).where(StageVisit.message_id == message.id,
+                                                      StageVisit.left_at.is_(None))).first()
+        period = session.exec(select(AnswerPeriod).where(AnswerPeriod.message_id == message.id,
+                                                         AnswerPeriod.closed_at.is_(None))).first()
     done = facts.advance(visit, period, step, message_id=message.id, make_visit=StageVisit,
                          make_period=AnswerPeriod, working_hours=policy.working_hours_between)
     # The closed rows are written before the new ones: one open row per message (unique indexes).
-    for rows in ((done.closed_visit, done.closed_period), (done.new_visit, done.new_period)):
-        for row in rows:
-            if row is not None:
-                session.add(row)
+    closed = [row for row in (done.closed_visit, done.closed_period) if row is not None]
+    if closed:
+        session.add_all(closed)
         session.flush()
+    session.add_all([row for row in (done.new_visit, done.new_period) if row is not None])
+    session.flush()  # with whatever the caller added before (a new message's history entry)
     return done
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import func, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
@@ -50,18 +51,34 @@ def format_number(message: Message) -> str:
     return f"ПОС-{message.received_at.year}-{message.id:06d}"
 
 
+def next_message_id(session: Session) -> int:
+    """The id the next message gets, taken before its INSERT. PostgreSQL: from the id column's sequence
+    (never given twice). SQLite: the id it would choose itself (the largest plus one; the table has no
+    AUTOINCREMENT), safe because every transaction there holds the write lock from its first statement
+    (`BEGIN IMMEDIATE`, pos.db) until its commit."""
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    return session.execute(_NEXT_ID_POSTGRESQL if postgresql else _NEXT_ID_SQLITE).scalar_one()
+
+
+_NEXT_ID_POSTGRESQL = text("SELECT nextval(pg_get_serial_sequence('message', 'id'))")
+_NEXT_ID_SQLITE = select(func.coalesce(func.max(Message.id), 0) + 1)
+
+
 def steps_of(session: Session, message_id: int) -> list[ApprovalStep]:
     return list(session.exec(select(ApprovalStep).where(ApprovalStep.message_id == message_id)
                              .order_by(ApprovalStep.round, ApprovalStep.position)))
 
 
-def _history(session: Session, message: Message, outcome: wf.Outcome, actor_id: int | None, now) -> HistoryEntry:
+def _history(session: Session, message: Message, outcome: wf.Outcome, actor_id: int | None, now, *,
+             flush: bool = True) -> HistoryEntry:
+    """The entry, written now (`flush`) or with the next flush."""
     entry = HistoryEntry(message_id=message.id, at=now, actor_id=actor_id, action=outcome.action,
                          from_stage=outcome.from_stage, to_stage=outcome.to_stage,
                          from_org_id=outcome.from_org_id, to_org_id=outcome.to_org_id,
                          details=_jsonable(outcome.details))
     session.add(entry)
-    session.flush()
+    if flush:
+        session.flush()
     return entry
 
 
@@ -93,12 +110,15 @@ def _create(session: Session, env: Env, ctx: DbDirectory, fields: dict, *, sourc
     initial, outcome = wf.submit(fields, ctx)
     message = Message(**initial, source=source, api_client_id=api_client_id, api_token=api_token,
                       form_token=form_token or None)
-    session.add(message)
-    session.flush()
+    # The id first, so that the number goes into the row's INSERT: an UPDATE after it would index the row's
+    # search words and number a second time.
+    message.id = next_message_id(session)
     message.number = format_number(message)
+    session.add(message)
+    session.flush()  # before the rows that refer to it (the models declare no relationships to order them)
     _attach(session, env, message, checked, "applicant", actor_id, ctx.now)
-    entry = _history(session, message, outcome, actor_id, ctx.now)
-    facts.record(session, message, entry, ctx.deadlines)
+    entry = _history(session, message, outcome, actor_id, ctx.now, flush=False)
+    facts.record(session, message, entry, ctx.deadlines, new=True)  # its flush writes the entry too
     rows = outbox.write_events(session, message_id=message.id, history_id=entry.id, events=outcome.events, now=ctx.now)
     return message, entry, rows
 

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Mapping
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func
+from sqlalchemy import bindparam, func
 from sqlmodel import Session, select
 
 from pos import clock, params
@@ -79,12 +79,15 @@ def new_client(session: Session, name: str, organization_id: int | None = None) 
     return client, key
 
 
+_CLIENT_BY_KEY = select(ApiClient).where(ApiClient.key_hash == bindparam("key_hash"))  # built once
+
+
 def client_for_key(session: Session, key: str | None, *, required: bool) -> ApiClient | None:
     if not key:
         if required:
             raise ApiError(403, "Не передан api_key: ключ API обязателен для этого запроса.")
         return None
-    client = session.exec(select(ApiClient).where(ApiClient.key_hash == key_hash(key))).first()
+    client = session.exec(_CLIENT_BY_KEY, params={"key_hash": key_hash(key)}).first()
     if client is None or not client.is_active:
         raise ApiError(403, "Неверный или отозванный api_key.")
     return client
@@ -104,15 +107,20 @@ def services(session: Session) -> list[dict]:
     return [_service(sub, cat) for sub, cat in rows]
 
 
+_SERVICE = (select(Subcategory, Category).join(Category, Category.id == Subcategory.category_id)
+            .where(Subcategory.id == bindparam("sub_id")))
+
+
 def _subcategory(session: Session, code: str | None) -> tuple[Subcategory, Category] | None:
     sub_id = params.id_or_none(code)
     if sub_id is None:
         return None
-    sub = session.get(Subcategory, sub_id)
-    category = session.get(Category, sub.category_id) if sub else None
-    if sub is None or not sub.is_active or category is None or not category.is_active:
+    # One statement for both (the session keeps them: the workflow's checks of the classification read them
+    # again without asking the database).
+    found = session.exec(_SERVICE, params={"sub_id": sub_id}).first()
+    if found is None or not found[0].is_active or not found[1].is_active:
         return None
-    return sub, category
+    return found[0], found[1]
 
 
 def service_definition(session: Session, code: str) -> dict:

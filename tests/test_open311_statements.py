@@ -1,0 +1,90 @@
+"""One Open311 `POST requests` costs a constant, small number of SQL statements, whatever the database
+holds: the key, the service, the deadline policy, the route, the accelerated list, the new id, then one
+INSERT per row written (the number in the message's own INSERT, no UPDATE after it). And the directory that
+answers the workflow looks up a few organizations one by one, then all of them in one statement."""
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import event, func
+from sqlmodel import select
+
+from pos import clock
+from pos.models import Message, Organization
+from pos.services import open311
+from pos.services.directory import DbDirectory, load_policy
+from tests.applicant_app import app, client  # noqa: F401
+
+# What one POST reads: the API key, the service with its category, the calendar and the stage deadlines (one
+# statement), the competent organizations with their jurisdiction, the accelerated list, the new id.
+READS = 6
+# What it writes: the message, its history entry, its answer period and its stage passage (+ the author's contact).
+WRITES = 4
+
+
+@contextmanager
+def counted(engine):
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK TO")):
+            statements.append(" ".join(statement.split()))  # the test's commits are savepoints: left out
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+@pytest.fixture
+def key(session, world):
+    return open311.create_client(session, "Счёт запросов")[1]
+
+
+def _post(client, session, world, key, i: int, contact: bool):
+    data = {"api_key": key, "service_code": str(world.sub["pothole" if i % 2 else "heating"].id),
+            "description": f"Яма у дома {i}", "address_string": f"г. Благовещенск, ул. Ленина, {i}"}
+    if contact:
+        data.update(last_name="Петров", first_name="Иван", email=f"petrov{i}@example.ru")
+    session.expunge_all()  # nothing from the test's own reads: the request finds what it needs itself
+    response = client.post("/open311/v2/requests.json", data=data)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return response.get_json()[0]["service_request_id"]
+
+
+@pytest.mark.parametrize("contact", [False, True], ids=["anonymous", "with contact"])
+def test_one_post_costs_the_same_few_statements_at_5_and_at_50_messages(client, session, world, key, engine,
+                                                                       contact):
+    costs = []
+    for target in (5, 50):
+        while session.exec(select(func.count()).select_from(Message)).one() < target:
+            world.submit(sub="pothole" if target % 2 else "heating")  # the others of the database, not POSTs
+        with counted(engine) as statements:
+            number = _post(client, session, world, key, target, contact)
+        costs.append(statements)
+        inserts = [s for s in statements if s.upper().startswith("INSERT")]
+        assert len(statements) == READS + WRITES + contact, "\n".join(statements)
+        assert len(inserts) == WRITES + contact
+        assert not [s for s in statements if s.upper().startswith("UPDATE")]  # the number is in the INSERT
+        message_insert = next(s for s in inserts if s.startswith("INSERT INTO message "))
+        assert "number" in message_insert.split("VALUES")[0]
+        session.expunge_all()
+        message = session.exec(select(Message).where(Message.number == number)).one()
+        assert number == f"ПОС-{message.received_at.year}-{message.id:06d}" and message.version == 1
+    assert len(costs[0]) == len(costs[1])
+
+
+def test_the_directory_looks_a_few_up_then_loads_every_organization_at_once(session, env, world, engine):
+    orgs = session.exec(select(Organization).order_by(Organization.id)).all()
+    assert len(orgs) > DbDirectory.FEW + 2
+    ctx = DbDirectory(session, clock.now(), load_policy(session, env.timezone))
+    with counted(engine) as statements:
+        answers = {o.id: ctx.org(o.id) for o in orgs}
+        assert ctx.org(10**9) is None
+    assert len(statements) == DbDirectory.FEW + 1
+    for o in orgs:
+        root = session.get(Organization, o.root_id or o.id)
+        assert (answers[o.id].root_id, answers[o.id].regulation, answers[o.id].name) == (root.id, root.regulation,
+                                                                                         o.name)
