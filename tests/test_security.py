@@ -384,6 +384,12 @@ def _pages(site: StaffApp, app) -> list[tuple[str, object, str]]:
                   ("analyst", analyst, f"/staff/votes/{vote.id}"),
                   ("citizen", citizen, f"/votes/{vote.id}"), ("anonymous", anonymous, f"/embed/votes/{vote.id}")]
     pages.append(("citizen", citizen, "/votes"))
+    # Every page of a signed-in person names them in its header: «Сменить пароль» too, and the analytics.
+    pages += [("citizen", citizen, "/account/password"), ("moderator", moderator, "/account/password"),
+              ("zhkh.publisher", organizer, "/account/password")]
+    pages += [("analyst", analyst, f"/staff/analytics/{name}")
+              for name in ("summary", "problems", "deadlines", "satisfaction")]
+    pages += [("analyst", analyst, "/staff/rating")]
     return pages
 
 
