@@ -1,5 +1,6 @@
-"""Limits on guessing and flooding (Flask-Limiter, counted in Redis): sign-in, registration, the embedded
-form, Open311 `POST requests`. The limits are settings (`pos.config`); a refused request gets 429 with a
+"""Limits on guessing and flooding (Flask-Limiter, counted in Redis): sign-in (and the current password
+that «Сменить пароль» checks, on the same count per login), registration, the embedded form, Open311
+`POST requests`. The limits are settings (`pos.config`); a refused request gets 429 with a
 Russian message (in the Open311 error format on the API) and `Retry-After`.
 
 When Redis is away the counts go on in the process's memory (Flask-Limiter's fallback), so the limits
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app, g, request
 from flask_limiter import Limiter
 from flask_limiter.errors import RateLimitExceeded
 
@@ -17,6 +18,7 @@ from pos import queue
 
 MESSAGES = {
     "login": "Слишком много неудачных попыток входа. Подождите минуту и попробуйте снова.",
+    "password": "Слишком много попыток с неверным текущим паролем. Подождите минуту и попробуйте снова.",
     "register": "Слишком много попыток регистрации с вашего адреса. Подождите и попробуйте позже.",
     "embed": "Слишком много отправок формы с вашего адреса. Подождите и попробуйте позже.",
     "open311": "Слишком много запросов на создание сообщений. Повторите позже (см. заголовок Retry-After).",
@@ -41,6 +43,13 @@ def login_key() -> str:
     return _scoped("login", _digest((request.form.get("login") or "").strip().lower()))
 
 
+def own_login_key() -> str:
+    """The signed-in person's login, counted as `login_key` counts it at sign-in."""
+    from flask_login import current_user
+    login = getattr(current_user, "login", None) if current_user.is_authenticated else None
+    return _scoped("login", _digest(login.strip().lower())) if login else address_key()
+
+
 def address_key() -> str:
     return _scoped("address", client_address())
 
@@ -63,15 +72,29 @@ def failed_sign_in(response) -> bool:
     return response.status_code == 401
 
 
+WRONG_PASSWORD = "pos_wrong_password"  # set on `g` by a view that found the typed current password wrong
+
+
+def wrong_current_password(_response) -> bool:
+    return bool(g.get(WRONG_PASSWORD))
+
+
 # Which views are limited, and how (wrapped around each app's views by `apply_route_limits`: the views stay
 # as they are, and the platform's limits are read in one place). Only failed sign-ins count (401); the attempt after
 # the limit is refused before the password is even checked, the right one too.
 ROUTE_LIMITS = {
     "auth.login": (
         dict(limit_value=setting("LOGIN_LIMIT_PER_LOGIN"), key_func=login_key, methods=["POST"],
-             deduct_when=failed_sign_in, error_message=MESSAGES["login"], scope="login"),
+             deduct_when=failed_sign_in, error_message=MESSAGES["login"], scope="login", shared=True),
         dict(limit_value=setting("LOGIN_LIMIT_PER_ADDRESS"), key_func=address_key, methods=["POST"],
-             deduct_when=failed_sign_in, error_message=MESSAGES["login"], scope="login-address"),
+             deduct_when=failed_sign_in, error_message=MESSAGES["login"], scope="login-address", shared=True),
+    ),
+    # A copied session must not guess the password either: the failures share the sign-in's count and limit.
+    "account.change_password": (
+        dict(limit_value=setting("LOGIN_LIMIT_PER_LOGIN"), key_func=own_login_key, methods=["POST"],
+             deduct_when=wrong_current_password, error_message=MESSAGES["password"], scope="login", shared=True),
+        dict(limit_value=setting("LOGIN_LIMIT_PER_ADDRESS"), key_func=address_key, methods=["POST"],
+             deduct_when=wrong_current_password, error_message=MESSAGES["password"], scope="login-address", shared=True),
     ),
     "applicant.register": (
         dict(limit_value=setting("REGISTER_LIMIT"), key_func=address_key, methods=["POST"],
@@ -96,7 +119,10 @@ def apply_route_limits(app: Flask) -> None:
         if view is None:
             continue
         for rule in rules:
-            view = limiter.limit(**rule)(view)
+            rule = dict(rule)
+            # A shared limit counts under its scope alone: the same count for every view that names it.
+            decorator = limiter.shared_limit if rule.pop("shared", False) else limiter.limit
+            view = decorator(**rule)(view)
         app.view_functions[endpoint] = view
 
 

@@ -13,18 +13,24 @@ from __future__ import annotations
 import logging
 import re
 
-from flask import Flask, request
+from flask import Flask, request, session
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; font-src 'self'; "
        "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'self'")
-# Pages that show someone's personal data must stay out of every cache (shared computers, proxies).
+# Pages that show someone's personal data must stay out of every cache (shared computers, proxies): those
+# under these prefixes, and every page served to a signed-in person (its header names them), wherever it is.
 PRIVATE_PREFIXES = ("/staff", "/my", "/login", "/register", "/logout", "/role")
+
+
+def _signed_in() -> bool:
+    return "_user_id" in session
 
 
 def set_headers(response):
     headers = response.headers
     headers.setdefault("Content-Security-Policy", CSP)
-    private = request.path.startswith(PRIVATE_PREFIXES) or request.blueprint in ("staff", "applicant")
+    private = request.path.startswith(PRIVATE_PREFIXES) or request.blueprint in ("staff", "applicant") \
+        or (response.mimetype == "text/html" and _signed_in())
     if private and "no-store" not in headers.get("Cache-Control", ""):
         headers["Cache-Control"] = "no-store"
     return response

@@ -1,7 +1,9 @@
 """Hypothesis-driven requests against every route of the app (enumerated from app.url_map), as each role and
 anonymously: path values, query strings, form fields and JSON bodies from ids of real rows, ids past 64 bits,
 dates out of range, tampered page cursors, free text with NUL, line breaks, bidirectional overrides and lone
-surrogates, reserved url_for names. No answer is a 5xx, and a refused request (4xx) writes nothing.
+surrogates, reserved url_for names. No answer is a 5xx, and a refused request (4xx) writes nothing. Half the
+requests carry a real API key, and the incidents' push endpoint (not in the Open311 document) gets a
+hypothesis run of its own over the shape of its posts.
 
 It runs on the seeded demo database of its own (real commits, like a server's).
 """
@@ -22,13 +24,15 @@ from werkzeug.routing import AnyConverter, IntegerConverter
 from wtforms.fields.core import UnboundField
 
 from pos.forms.staff import FORMS, FilterForm
-from pos.models import (ApiClient, Applicant, ApprovalStep, Attachment, HistoryEntry, Message, Notification,
-                        Organization, OutboxEvent, User)
+from pos.models import (AnswerTemplate, ApiClient, Applicant, ApprovalStep, Attachment, Category, HistoryEntry,
+                        Message, Notification, Organization, OutboxEvent, PublicPost, RoleGrant, Subcategory, User)
+from pos.models.votes import Vote, VoteOption, VoteParticipation, VoteQuestion
+from pos.services import open311
 from pos.workflow import Action
 from tests.staff_app import StaffApp
 
 ROLES = ["moderator", "zhkh.coordinator", "zhkh.executor", "zhkh.minister", "zhkh.curator", "analyst", "admin",
-         "citizen", None]  # None: anonymous
+         "zhkh.publisher", "citizen", None]  # None: anonymous
 # A deeper run: POS_FUZZ_EXAMPLES=1000 pytest tests/test_fuzz_*.py
 EXAMPLES_PER_ROLE = int(os.environ.get("POS_FUZZ_EXAMPLES", "110"))
 # Routes that change who the client is: each such request gets a client of its own.
@@ -40,6 +44,15 @@ REQUESTS = {"count": 0, "refused": 0}
 def fuzz_app() -> StaffApp:
     # Sign-in limits have their own tests; here hundreds of sign-ins come from one address.
     return StaffApp("fuzz_routes", RATELIMIT_ENABLED=False)
+
+
+@pytest.fixture(scope="module")
+def api_key(fuzz_app) -> str:
+    """A real key: half the requests carry it, so what the API routes do with a body is fuzzed too."""
+    with fuzz_app.session() as s:
+        key = open311.create_client(s, "Фазз")[1]
+        s.commit()
+        return key
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -77,6 +90,15 @@ def _values(ids: list[int]):
     return st.one_of(st.sampled_from([str(i) for i in ids]), st.integers(-3, 60).map(str), st.sampled_from(HUGE),
                      st.sampled_from(DATES), st.sampled_from(PATHS), cursors, st.sampled_from([a.value for a in Action]),
                      _text(), st.just(""), st.text(min_size=300, max_size=600))
+
+
+def _post():
+    """A pushed public post (/api/incidents/v1/posts): its fields with any value a JSON body may carry."""
+    scalar = st.one_of(_text(), st.sampled_from(DATES + HUGE), st.integers(), st.just(10**400),
+                       st.floats(allow_nan=True, allow_infinity=True), st.booleans(), st.none(),
+                       st.just("https://vk.com/wall-1_1"), st.just("vk"))
+    fields = ["network", "url", "text", "published_at", "author", "place", "latitude", "longitude", "pictures"]
+    return st.dictionaries(st.sampled_from(fields), st.one_of(scalar, st.lists(scalar, max_size=3)), max_size=9)
 
 
 def _form_fields(form) -> list[str]:
@@ -155,7 +177,8 @@ def _path(rule, draw, ids) -> str:
 def _ids(fuzz_app: StaffApp) -> list[int]:
     with fuzz_app.session() as s:
         ids = set()
-        for model in (Message, Attachment, Organization, User, OutboxEvent):
+        for model in (Message, Attachment, Organization, User, OutboxEvent, Vote, VoteOption, VoteQuestion,
+                      Category, Subcategory, AnswerTemplate, ApiClient, RoleGrant, PublicPost):
             ids |= set(s.exec(select(model.id).order_by(model.id.desc()).limit(15)).all())
         return sorted(ids)
 
@@ -164,7 +187,7 @@ def _written(fuzz_app: StaffApp) -> tuple:
     with fuzz_app.session() as s:
         counted = tuple(s.exec(select(func.count()).select_from(m)).one()
                         for m in (Message, HistoryEntry, Attachment, ApprovalStep, OutboxEvent, Notification, User,
-                                  Applicant, ApiClient))
+                                  Applicant, ApiClient, PublicPost, VoteParticipation, Vote, VoteOption))
         versions = s.exec(select(func.sum(Message.version))).one()
         read = s.exec(select(func.count()).select_from(Notification).where(Notification.read_at.is_not(None))).one()
     uploads = sum(1 for _ in Path(fuzz_app.uploads).rglob("*"))
@@ -195,7 +218,7 @@ class Clients:
 
 
 @pytest.mark.parametrize("login", ROLES, ids=[r or "anonymous" for r in ROLES])
-def test_no_route_answers_a_5xx_and_refusals_write_nothing(fuzz_app, login):
+def test_no_route_answers_a_5xx_and_refusals_write_nothing(fuzz_app, api_key, login):
     app = fuzz_app.app
     routes = _routes(app)
     assert len(routes) > 20
@@ -223,7 +246,11 @@ def test_no_route_answers_a_5xx_and_refusals_write_nothing(fuzz_app, login):
                 kwargs = dict(data=raw, content_type=content_type)
             else:
                 payload = {k: v for k, v in body}
+                if data.draw(st.booleans(), label="posts"):
+                    payload["posts"] = data.draw(st.lists(_post(), max_size=3), label="posts")
                 kwargs = dict(data=json.dumps(payload, ensure_ascii=True), content_type="application/json")
+        if data.draw(st.booleans(), label="key"):
+            kwargs["headers"] = {"X-Api-Key": api_key}
         client = clients.get(login, fresh=rule_text in SESSION_ROUTES)
         before = _written(fuzz_app)
         response = client.open(url, method=method, **kwargs)
@@ -234,3 +261,27 @@ def test_no_route_answers_a_5xx_and_refusals_write_nothing(fuzz_app, login):
             assert _written(fuzz_app) == before, ("a refused request wrote", method, url, response.status_code)
 
     run()
+
+
+JSON_APIS = ("/api/incidents/v1/posts",)  # JSON bodies (Open311's POST is fuzzed from its OpenAPI document)
+
+
+def test_the_incident_push_api_answers_no_5xx_whatever_its_posts_hold(fuzz_app, api_key):
+    """The push endpoint is not in the Open311 document: hypothesis over its body's shape, with a real key
+    (a publication time of the year 1 or a latitude of 400 digits was a 500 here)."""
+    client = fuzz_app.app.test_client()
+    assert {rule.rule for rule in fuzz_app.app.url_map.iter_rules()} >= set(JSON_APIS)
+    before = REQUESTS["count"]
+
+    @settings(max_examples=EXAMPLES_PER_ROLE, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    @given(st.lists(_post(), min_size=1, max_size=4))
+    def run(posts):
+        response = client.post(JSON_APIS[0], data=json.dumps({"posts": posts}, ensure_ascii=True),
+                               content_type="application/json", headers={"X-Api-Key": api_key})
+        REQUESTS["count"] += 1
+        assert response.status_code == 200, (posts, response.get_data(as_text=True)[:300])
+        body = response.get_json()
+        assert body["created"] + body["duplicate"] + body["error"] == len(posts)
+
+    run()
+    assert REQUESTS["count"] - before == EXAMPLES_PER_ROLE

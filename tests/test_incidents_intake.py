@@ -76,6 +76,26 @@ def test_a_missing_field_is_refused_in_russian_for_that_post_only(client, sessio
     assert session.exec(select(func.count()).select_from(PublicPost)).one() == 1
 
 
+@pytest.mark.parametrize("published_at", ["0001-01-01T00:00:00+09:00", "9999-12-31T23:59:59-05:00",
+                                          "1900-01-01T00:00:00", "2101-01-01T00:00:00+00:00", 1e300,
+                                          99999999999, -62135596800, True, ["2026-12-01"]])
+def test_a_publication_time_out_of_range_is_refused_for_that_post(client, session, key, published_at):
+    """The moment is read as every other one of a request (pos.params): 2000–2100, never an overflow (a 500)."""
+    response = push(client, key, [post(1, published_at=published_at), post(2)])
+    body = response.get_json()
+    assert response.status_code == 200 and (body["created"], body["error"]) == (1, 1)
+    assert "published_at" in body["results"][0]["errors"][0] and "2000" in body["results"][0]["errors"][0]
+    assert session.exec(select(func.count()).select_from(PublicPost)).one() == 1
+
+
+def test_a_coordinate_too_large_for_a_float_is_refused_for_that_post(client, session, key):
+    raw = json.dumps({"posts": [post(1), post(2)]}).replace('"author": "user1"', '"latitude": 1' + "0" * 400)
+    response = client.post(URL, data=raw, headers={"X-Api-Key": key, "Content-Type": "application/json"})
+    body = response.get_json()
+    assert response.status_code == 200 and (body["created"], body["error"]) == (1, 1)
+    assert "latitude" in body["results"][0]["errors"][0]
+
+
 def test_a_body_that_is_no_list_of_posts_is_400(client, key):
     response = client.post(URL, data="не json", headers={"X-Api-Key": key, "Content-Type": "application/json"})
     assert response.status_code == 400 and "posts" in response.get_json()["error"]["description"]

@@ -235,6 +235,28 @@ def test_the_sixth_wrong_password_for_a_login_within_a_minute_is_refused(site):
     assert _login(client, "zhkh.curator", "demo").status_code == 303
 
 
+def _change_password(client, current: str, new: str = "Новый-пароль-надёжный-7"):
+    return client.post("/account/password", data={"current_password": current, "new_password": new,
+                                                   "new_password_confirm": new})
+
+
+def test_wrong_current_passwords_in_change_password_count_as_failed_sign_ins(site):
+    """«Сменить пароль» checks the current password: a copied session must not guess it without a limit.
+    Its failures and the sign-in's share the login's count."""
+    app = fresh_app(site)
+    client = sign_in(app, "zhkh.head2")
+    assert _change_password(client, "demo", "12345678").status_code == 400  # a weak new one: not a guess
+    for _ in range(5):
+        response = _change_password(client, "не тот")
+        assert response.status_code == 400 and "Текущий пароль указан неверно" in response.get_data(as_text=True)
+    refused = _change_password(client, "demo")
+    assert refused.status_code == 429 and MESSAGES["password"] in refused.get_data(as_text=True)
+    assert "Retry-After" in refused.headers
+    assert _login(app.test_client(), "zhkh.head2", "не тот").status_code == 429
+    # Another person is not held up.
+    assert _change_password(sign_in(app, "zhkh.head1"), "не тот").status_code == 400
+
+
 def test_an_app_built_later_with_other_limits_leaves_this_apps_limits_alone(site):
     """Each app has its limiter: the fuzz tests' app (limits off) once switched them off for every app."""
     app = fresh_app(site)
@@ -384,6 +406,12 @@ def _pages(site: StaffApp, app) -> list[tuple[str, object, str]]:
                   ("analyst", analyst, f"/staff/votes/{vote.id}"),
                   ("citizen", citizen, f"/votes/{vote.id}"), ("anonymous", anonymous, f"/embed/votes/{vote.id}")]
     pages.append(("citizen", citizen, "/votes"))
+    # Every page of a signed-in person names them in its header: «Сменить пароль» too, and the analytics.
+    pages += [("citizen", citizen, "/account/password"), ("moderator", moderator, "/account/password"),
+              ("zhkh.publisher", organizer, "/account/password")]
+    pages += [("analyst", analyst, f"/staff/analytics/{name}")
+              for name in ("summary", "problems", "deadlines", "satisfaction")]
+    pages += [("analyst", analyst, "/staff/rating")]
     return pages
 
 

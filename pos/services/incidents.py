@@ -26,6 +26,7 @@ from sqlalchemy.orm.attributes import flag_modified
 from sqlmodel import Session, select
 
 from pos import incident_grouping as grouping
+from pos import params
 from pos.models import HistoryEntry, Message, PublicPost, User
 from pos.services import outbox
 from pos.services.messages import Conflict, Env, _create, directory
@@ -79,20 +80,19 @@ def _str(raw: dict, name: str, label: str, errors: list, *, required: bool, limi
 
 
 def _when(value, tz: ZoneInfo, errors: list) -> datetime | None:
+    """The publication time: ISO 8601 (the installation's zone when it has no offset) or seconds since the
+    epoch, read as every moment of a request is (pos.params: the years 2000–2100, aware)."""
     if value in (None, ""):
         errors.append("Не заполнено поле «published_at» (время публикации).")
         return None
     try:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return datetime.fromtimestamp(value, tz=timezone.utc)
-        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except (ValueError, OverflowError, OSError):
-        errors.append("Поле «published_at» (время публикации): ожидается дата и время ISO 8601, "
-                      "например 2026-12-01T10:30:00+09:00.")
+            value = datetime.fromtimestamp(value, tz=timezone.utc)
+        return params.parse_moment(value, default_tz=tz)
+    except (ValueError, OverflowError, OSError):  # params.BadValue is a ValueError
+        errors.append(f"Поле «published_at» (время публикации): ожидается дата и время ISO 8601 "
+                      f"в {params.MIN_YEAR}–{params.MAX_YEAR} годах, например 2026-12-01T10:30:00+09:00.")
         return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=tz)
-    return moment.astimezone(timezone.utc)
 
 
 def _coordinate(raw: dict, name: str, bound: float, errors: list) -> float | None:
@@ -101,7 +101,7 @@ def _coordinate(raw: dict, name: str, bound: float, errors: list) -> float | Non
         return None
     try:
         number = float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: an integer of hundreds of digits
         number = None
     if number is None or not -bound <= number <= bound or isinstance(value, bool):
         errors.append(f"Поле «{name}»: число от −{bound:g} до {bound:g}.")

@@ -90,6 +90,9 @@ def password_problems(password: str, *, login: str = "", email: str = "", name: 
     return []
 
 
+WRONG_CURRENT = "Текущий пароль указан неверно."
+
+
 def check_change(user, current: str, new: str, confirm: str) -> None:
     """«Сменить пароль»: the current password, the policy, the repeat — every problem at once
     (`pos.services.checks.Problems`)."""
@@ -100,7 +103,7 @@ def check_change(user, current: str, new: str, confirm: str) -> None:
     if not current:
         found.add("current_password", "Введите текущий пароль.")
     elif not accounts.verify_password(user, current):
-        found.add("current_password", "Текущий пароль указан неверно.")
+        found.add("current_password", WRONG_CURRENT)
     if not new:
         found.add("new_password", "Придумайте новый пароль.")
     else:

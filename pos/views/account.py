@@ -1,9 +1,10 @@
 """The signed-in person's own account, staff and applicants alike: «Сменить пароль»."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, g, redirect, render_template, url_for
 from flask_login import current_user, login_required, login_user
 
+from pos import limits
 from pos import workflow as wf
 from pos.forms.account import ChangePasswordForm
 from pos.models import User
@@ -34,6 +35,9 @@ def change_password():
                 return redirect(url_for("auth.index"), 303)
         except wf.Invalid as exc:
             show_error(form, exc)
+            # Counted against the login, as a wrong password at sign-in is (pos.limits).
+            g.setdefault(limits.WRONG_PASSWORD, passwords.WRONG_CURRENT in [text for _f, text in
+                                                                           getattr(exc, "problems", [])])
         status = 400
     # Passwords are never typed back in here: each of the three may be the one at fault.
     return render_template("account/password.html", form=form), status
