@@ -68,6 +68,8 @@ class Config:
     REGISTER_LIMIT = os.environ.get("POS_REGISTER_LIMIT", "5 per minute;30 per hour")  # POST /register, per address
     EMBED_LIMIT = os.environ.get("POS_EMBED_LIMIT", "5 per minute;30 per hour")  # the embedded form, per address
     OPEN311_POST_LIMIT = os.environ.get("POS_OPEN311_POST_LIMIT", "30 per minute;500 per hour")  # per API key
+    # The incidents' push endpoint, per API key (a request carries up to 1,000 posts).
+    INCIDENTS_PUSH_LIMIT = os.environ.get("POS_INCIDENTS_PUSH_LIMIT", "120 per minute;3000 per hour")
     # Behind a reverse proxy: how many proxies set X-Forwarded-For (0: the peer is the client).
     TRUSTED_PROXIES = int(os.environ.get("POS_TRUSTED_PROXIES", "0"))
     SEND_FILE_MAX_AGE_DEFAULT = 365 * 24 * 3600

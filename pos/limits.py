@@ -1,6 +1,6 @@
 """Limits on guessing and flooding (Flask-Limiter, counted in Redis): sign-in (and the current password
 that «Сменить пароль» checks, on the same count per login), registration, the embedded form, Open311
-`POST requests`. The limits are settings (`pos.config`); a refused request gets 429 with a
+`POST requests` and the incidents' push endpoint (per API key). The limits are settings (`pos.config`); a refused request gets 429 with a
 Russian message (in the Open311 error format on the API) and `Retry-After`.
 
 When Redis is away the counts go on in the process's memory (Flask-Limiter's fallback), so the limits
@@ -22,6 +22,7 @@ MESSAGES = {
     "register": "Слишком много попыток регистрации с вашего адреса. Подождите и попробуйте позже.",
     "embed": "Слишком много отправок формы с вашего адреса. Подождите и попробуйте позже.",
     "open311": "Слишком много запросов на создание сообщений. Повторите позже (см. заголовок Retry-After).",
+    "incidents": "Слишком много запросов с публикациями. Повторите позже (см. заголовок Retry-After).",
 }
 
 
@@ -55,7 +56,7 @@ def address_key() -> str:
 
 
 def api_key() -> str:
-    key = request.form.get("api_key") or request.args.get("api_key") or ""
+    key = request.headers.get("X-Api-Key") or request.form.get("api_key") or request.args.get("api_key") or ""
     if not key and request.is_json:
         body = request.get_json(silent=True)
         if isinstance(body, dict) and isinstance(body.get("api_key"), str):
@@ -108,6 +109,10 @@ ROUTE_LIMITS = {
         dict(limit_value=setting("OPEN311_POST_LIMIT"), key_func=api_key, methods=["POST"],
              error_message=MESSAGES["open311"], scope="open311-post"),
     ),
+    "incidents_api.push_posts": (
+        dict(limit_value=setting("INCIDENTS_PUSH_LIMIT"), key_func=api_key, methods=["POST"],
+             error_message=MESSAGES["incidents"], scope="incidents-push"),
+    ),
 }
 
 
@@ -130,6 +135,9 @@ def _refused(exc: RateLimitExceeded):
     if request.path.startswith("/open311/"):
         from pos.views.open311 import error_response
         return error_response(429, MESSAGES["open311"])
+    if request.path.startswith("/api/incidents/"):
+        from pos.views.incidents import error as incidents_error
+        return incidents_error(429, MESSAGES["incidents"])
     from pos.web import error_page
     return error_page(429, "Слишком много попыток", exc.description)
 

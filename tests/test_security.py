@@ -322,6 +322,17 @@ def test_open311_post_requests_are_limited_per_api_key_in_its_error_format(site)
     assert client.post("/open311/v2/requests.json", data={"api_key": "key-two"}).status_code != 429
 
 
+def test_the_incidents_push_endpoint_is_limited_per_api_key_in_its_error_format(site):
+    app = fresh_app(site, INCIDENTS_PUSH_LIMIT="3 per minute")
+    client = app.test_client()
+    for _ in range(3):
+        assert client.post("/api/incidents/v1/posts", headers={"X-Api-Key": "key-one"}, json={}).status_code != 429
+    refused = client.post("/api/incidents/v1/posts", headers={"X-Api-Key": "key-one"}, json={})
+    assert refused.status_code == 429 and refused.headers.get("Retry-After")
+    assert refused.get_json() == {"error": {"code": 429, "description": MESSAGES["incidents"]}}
+    assert client.post("/api/incidents/v1/posts", headers={"X-Api-Key": "key-two"}, json={}).status_code != 429
+
+
 def test_limits_are_settings(site):
     app = fresh_app(site, LOGIN_LIMIT_PER_LOGIN="2 per minute")
     client = app.test_client()

@@ -16,7 +16,7 @@ def _json(payload, status: int = 200) -> Response:
     return Response(json.dumps(payload, ensure_ascii=False), status, content_type="application/json; charset=utf-8")
 
 
-def _error(status: int, description: str) -> Response:
+def error(status: int, description: str) -> Response:
     return _json({"error": {"code": status, "description": description}}, status)
 
 
@@ -27,19 +27,19 @@ def push_posts():
     incident), duplicate (the URL is known: nothing written) or error (the reasons in Russian)."""
     key = request.headers.get("X-Api-Key") or request.args.get("api_key")
     if not key:
-        return _error(401, "Не передан ключ API (заголовок X-Api-Key).")
+        return error(401, "Не передан ключ API (заголовок X-Api-Key).")
     try:
         open311.client_for_key(db(), key, required=True)
     except open311.ApiError:
-        return _error(403, "Неверный или отозванный ключ API.")
+        return error(403, "Неверный или отозванный ключ API.")
     body = request.get_json(silent=True)
     if not isinstance(body, dict) or not isinstance(body.get("posts"), list):
-        return _error(400, "Ожидается JSON вида {\"posts\": [ … ]}.")
+        return error(400, "Ожидается JSON вида {\"posts\": [ … ]}.")
     cfg = current_app.config
     try:
         results = incidents.intake(db(), env(), body["posts"], window_hours=float(cfg["INCIDENT_WINDOW_HOURS"]),
                                    threshold=float(cfg["INCIDENT_SIMILARITY"]))
     except ValueError as exc:
-        return _error(400, str(exc))
+        return error(400, str(exc))
     counts = {status: sum(r.status == status for r in results) for status in ("created", "duplicate", "error")}
     return _json({**counts, "results": [r.as_dict() for r in results]})
