@@ -208,14 +208,16 @@ def test_make_run_stopped_20_times_in_a_row_leaves_no_process_behind(instance, h
             captured = run.wait_until_up()
             if how.startswith("SIGHUP"):
                 run.hang_up()
-                expected = -signal.SIGHUP
+                # The closed terminal itself may stop the devserver (it stops warmly, status 0) before the
+                # shell's SIGHUP reaches make, which then ends with that status (seen once at load 9).
+                expected = (-signal.SIGHUP, 0)
             else:
                 os.killpg(run.proc.pid, signal.SIGTERM)
-                expected = -signal.SIGTERM
+                expected = (-signal.SIGTERM,)
             code = run.finish()
             left = _left_behind(run, captured)
             assert left == [], f"round {round_} ({how}): left behind {left}\n{run.text()}"
-            assert code == expected, f"round {round_}: make ended with {code}\n{run.text()}"
+            assert code in expected, f"round {round_}: make ended with {code}\n{run.text()}"
             if not how.startswith("SIGHUP"):
                 assert "ПОС остановлена." in run.text(), run.text()
         finally:
