@@ -46,6 +46,9 @@ def test_a_number_joined_to_a_word_by_a_hyphen_is_found(world):
     house = world.message(Stage.COORDINATION, text="Пакет-123456: не вывезен мусор, дом-12")
     for q in ("Пакет-123456", "123456", "дом-12", "дом 12", "пакет 123456 мусор"):
         assert _ids(_found(world, "a.curator", "curator", q, "A")) == [house.id], q
+    # A part of a hyphenated word that alone would read as a number and a word («63e7c9»: «63e7», «c9»).
+    tagged = world.message(Stage.COORDINATION, text="Пакет-63e7c9: мусор не вывезен")
+    assert _ids(_found(world, "a.curator", "curator", "Пакет-63e7c9", "A")) == [tagged.id]
 
 
 def test_a_number_and_a_part_of_the_address_find_their_message(world):
