@@ -143,10 +143,13 @@ def match(dialect: str, q: str) -> ColumnElement | None:
     if not q:
         return None
     if dialect == "postgresql":
-        conditions = [PG_VECTOR.op("@@")(func.to_tsquery("russian", _pg_query(q)))] if _pg_words(q) else []
-        # And the query as the server's own parser reads a text: a word's parts split otherwise inside a
-        # hyphenated word («Пакет-63e7c9» is indexed with «63e7c9», which alone it reads as «63e7», «c9»).
-        conditions.append(PG_VECTOR.op("@@")(func.plainto_tsquery("russian", q)))
+        conditions = []
+        if _pg_words(q):
+            # Every word in its forms, or the query as the server's own parser reads a text: a word's parts
+            # split otherwise inside a hyphenated word («Пакет-63e7c9» is indexed with «63e7c9», which alone
+            # it reads as «63e7», «c9»).
+            conditions += [PG_VECTOR.op("@@")(func.to_tsquery("russian", _pg_query(q))),
+                           PG_VECTOR.op("@@")(func.plainto_tsquery("russian", q))]
         if _substrings(q):
             conditions += [Message.number.ilike(f"%{_like(q)}%", escape="\\"),
                            Message.address.ilike(f"%{_like(q)}%", escape="\\")]
