@@ -63,14 +63,11 @@ def _static_url(filename: str) -> str:
 
 def _template_helpers() -> dict:
     from pos.auth import current_actor, current_role, role_key, role_label, staff_roles
-    from pos.models import Organization
+    from pos.services import choices
 
     def org_name(org_id):
-        names = g.setdefault("org_names", {})
-        if org_id not in names:
-            org = db().get(Organization, org_id) if org_id else None
-            names[org_id] = org.short_name or org.name if org else ""
-        return names[org_id]
+        org = choices.organization(db(), org_id)
+        return org.short_name or org.name if org else ""
 
     def nav_links():
         role = current_role()

@@ -1,20 +1,56 @@
-"""What staff forms offer to choose from: organizations, staff of an organization, heads, the classifier."""
+"""What staff forms offer to choose from: organizations, staff of an organization, heads, the classifier.
+
+The organizations and the categories are small tables that one page asks about many times (its filters, its
+rows' names, the scope of the person's role, the header): each is read once per database session and kept in
+`session.info` until the session flushes, commits or rolls back, so a page costs one statement for each table
+however often it asks, and a change made in the session is never answered from before it.
+"""
 from __future__ import annotations
 
+from typing import Iterable
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, select
 
 from pos.models import AnswerTemplate, Category, Organization, RoleGrant, RoleGrantCategory, Subcategory, User
 from pos.workflow import Role
 
+_CACHED = ("pos.organizations", "pos.categories")
+
+
+@event.listens_for(OrmSession, "after_flush")
+@event.listens_for(OrmSession, "after_commit")
+@event.listens_for(OrmSession, "after_rollback")
+def _forget(session, *_args) -> None:
+    for key in _CACHED:
+        session.info.pop(key, None)
+
+
+def _tree_order(org: Organization) -> list[int]:
+    # Paths hold ids ("/1/12/"): sort numerically, level by level.
+    return [int(p) for p in org.path.strip("/").split("/") if p]
+
+
+def _all_organizations(session: Session) -> list[Organization]:
+    if "pos.organizations" not in session.info:
+        session.info["pos.organizations"] = sorted(session.exec(select(Organization)), key=_tree_order)
+    return session.info["pos.organizations"]
+
 
 def organizations(session: Session, *, active_only: bool = True) -> list[Organization]:
     """Every organization, tree order (each after its parent)."""
-    query = select(Organization)
-    if active_only:
-        query = query.where(Organization.is_active)
-    orgs = list(session.exec(query))
-    # Paths hold ids ("/1/12/"): sort numerically, level by level.
-    return sorted(orgs, key=lambda o: [int(p) for p in o.path.strip("/").split("/") if p])
+    return [o for o in _all_organizations(session) if o.is_active or not active_only]
+
+
+def organization(session: Session, org_id: int | None) -> Organization | None:
+    return next((o for o in _all_organizations(session) if o.id == org_id), None) if org_id else None
+
+
+def subtree_of(session: Session, org_ids: Iterable[int | None]) -> list[int]:
+    """The organizations and everything under them, as sorted ids."""
+    paths = [o.path for o in _all_organizations(session) if o.id in set(org_ids)]
+    return sorted(o.id for o in _all_organizations(session) if any(o.path.startswith(p) for p in paths))
 
 
 def org_label(org: Organization, parents: dict[int, Organization] | None = None) -> str:
@@ -32,10 +68,7 @@ def org_labels(orgs: list[Organization]) -> list[tuple[int, str]]:
 
 
 def subtree_ids(session: Session, org_id: int) -> list[int]:
-    org = session.get(Organization, org_id)
-    if org is None:
-        return []
-    return list(session.exec(select(Organization.id).where(Organization.path.startswith(org.path))))
+    return subtree_of(session, [org_id])
 
 
 def staff_with_roles(session: Session, org_id: int | None, roles: tuple[str, ...]) -> list[User]:
@@ -56,6 +89,17 @@ def executors(session: Session, org_id: int | None) -> list[User]:
     return staff_with_roles(session, org_id, (Role.EXECUTOR, Role.COORDINATOR))
 
 
+def executors_of(session: Session, org_ids: list[int]) -> list[User]:
+    """The executors and coordinators of any of these organizations, by name, each once: one statement."""
+    if not org_ids:
+        return []
+    users = session.exec(select(User).join(RoleGrant, RoleGrant.user_id == User.id)
+                         .where(RoleGrant.organization_id.in_(org_ids),
+                                RoleGrant.role.in_([Role.EXECUTOR, Role.COORDINATOR]), User.is_active)
+                         .order_by(User.full_name, User.id).distinct()).all()
+    return list(users)
+
+
 def heads(session: Session, org_id: int | None, category_id: int | None = None) -> list[User]:
     """Heads of the organization; with a category, only those entitled to approve it."""
     result = []
@@ -74,8 +118,20 @@ def heads(session: Session, org_id: int | None, category_id: int | None = None) 
     return result
 
 
+def _all_categories(session: Session) -> list[Category]:
+    if "pos.categories" not in session.info:
+        session.info["pos.categories"] = list(session.exec(select(Category).order_by(Category.name, Category.id)))
+    return session.info["pos.categories"]
+
+
 def categories(session: Session) -> list[Category]:
-    return list(session.exec(select(Category).where(Category.is_active).order_by(Category.name)))
+    """The categories in use, by name."""
+    return [c for c in _all_categories(session) if c.is_active]
+
+
+def category_names(session: Session) -> dict[int, str]:
+    """Every category's name by id, those no longer in use too (old messages keep them)."""
+    return {c.id: c.name for c in _all_categories(session)}
 
 
 def subcategory_options(session: Session, category_id: int | None, *, any_label: str,

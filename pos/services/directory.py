@@ -42,22 +42,39 @@ def regulation_of(session: Session, org_id: int | None) -> str:
     return root.regulation if root is not None and root.regulation else DEFAULT_REGULATION
 
 
+# A person's grants with the categories each is limited to, and their applicant profile: one statement.
+_PERSON = select(literal("grant"), RoleGrant.id, RoleGrant.role, RoleGrant.organization_id,
+                 RoleGrantCategory.category_id) \
+    .outerjoin(RoleGrantCategory, RoleGrantCategory.grant_id == RoleGrant.id) \
+    .where(RoleGrant.user_id == bindparam("user_id")) \
+    .union_all(select(literal("applicant"), Applicant.id, null(), null(), null())
+               .where(Applicant.user_id == bindparam("user_id")))
+
+
+def _person(session: Session, user_id: int) -> tuple[tuple[Grant, ...], int | None]:
+    grants: dict[int, tuple[str, int | None, set[int]]] = {}
+    applicant_id = None
+    for what, pk, role, org_id, category_id in session.execute(_PERSON, {"user_id": user_id}):
+        if what == "applicant":
+            applicant_id = pk  # one at most: applicant.user_id is unique
+            continue
+        limits = grants.setdefault(pk, (role, org_id, set()))[2]
+        if category_id is not None:
+            limits.add(category_id)
+    return tuple(Grant(role, org_id, frozenset(limits)) for _pk, (role, org_id, limits) in sorted(grants.items())), \
+        applicant_id
+
+
 def grants_for(session: Session, user_id: int) -> tuple[Grant, ...]:
-    rows = session.exec(select(RoleGrant).where(RoleGrant.user_id == user_id)).all()
-    if not rows:
-        return ()
-    limits: dict[int, set[int]] = {}
-    for link in session.exec(select(RoleGrantCategory).where(RoleGrantCategory.grant_id.in_([r.id for r in rows]))):
-        limits.setdefault(link.grant_id, set()).add(link.category_id)
-    return tuple(Grant(r.role, r.organization_id, frozenset(limits.get(r.id, ()))) for r in rows)
+    return _person(session, user_id)[0]
 
 
 def actor_for(session: Session, user) -> Actor:
     """The workflow's picture of a signed-in user: their grants, and their applicant profile."""
     if user is None:
         return Actor(user_id=None)
-    applicant_id = session.exec(select(Applicant.id).where(Applicant.user_id == user.id)).first()
-    return Actor(user_id=user.id, grants=grants_for(session, user.id), applicant_id=applicant_id)
+    grants, applicant_id = _person(session, user.id)
+    return Actor(user_id=user.id, grants=grants, applicant_id=applicant_id)
 
 
 _ROOT = aliased(Organization)

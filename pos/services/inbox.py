@@ -15,8 +15,8 @@ from sqlmodel import Session, select
 
 from pos import params
 from pos.deadlines import DeadlinePolicy
-from pos.models import ApprovalStep, Message, Organization, User
-from pos.services import search
+from pos.models import ApprovalStep, Message, User
+from pos.services import choices, search
 from pos.workflow import ACTIVE_STAGES, FINAL_STAGES, Actor, Role, Stage
 
 PAGE_SIZE = 50
@@ -73,14 +73,9 @@ class Page:
 # --- visibility ------------------------------------------------------------------
 
 def _subtree(session: Session, org_ids: Iterable[int]) -> list[int]:
-    """The organizations and everything under them, as ids: one statement, then a plain `IN` list the
-    message indexes can use (a path `LIKE` inside the message query cannot)."""
-    ids = [i for i in set(org_ids) if i is not None]
-    if not ids:
-        return []
-    roots = select(Organization.path).where(Organization.id.in_(ids)).subquery()
-    return sorted(set(session.exec(select(Organization.id).join(
-        roots, Organization.path.startswith(roots.c.path)))))
+    """The organizations and everything under them, as ids: a plain `IN` list the message indexes can use
+    (a path `LIKE` inside the message query cannot), from the organizations the page has read anyway."""
+    return choices.subtree_of(session, [i for i in org_ids if i is not None])
 
 
 def _involved(actor: Actor):
@@ -450,23 +445,16 @@ def _ranked(session: Session, where, found_rank, after: str | None, before: str 
 
 
 def _rows(session: Session, messages: list[Message], now: datetime, soon: datetime, q: str) -> list[Row]:
-    """The page's rows with the names they show: one statement for every name of the page, not one per row."""
-    from pos.models import Category
-
+    """The page's rows with the names they show: the classifier and the organizations the page has read,
+    the people in one statement, none per row."""
     def wanted(ids) -> list[int]:
         return sorted({i for i in ids if i is not None})
 
-    found = session.exec(union_all(
-        select(literal("c"), Category.id, Category.name, literal(""))
-        .where(Category.id.in_(wanted(m.category_id for m in messages))),
-        select(literal("o"), Organization.id, Organization.name, Organization.short_name)
-        .where(Organization.id.in_(wanted(m.organization_id for m in messages))),
-        select(literal("u"), User.id, User.full_name, literal(""))
-        .where(User.id.in_(wanted(m.assignee_id for m in messages))))).all() if messages else []
-    by_kind: dict[str, dict[int, str]] = {"c": {}, "o": {}, "u": {}}
-    for kind, pk, name, short in found:
-        by_kind[kind][pk] = short or name
-    categories, organizations, people = by_kind["c"], by_kind["o"], by_kind["u"]
+    categories = choices.category_names(session)
+    organizations = {o.id: o.short_name or o.name for o in choices.organizations(session, active_only=False)}
+    assignees = wanted(m.assignee_id for m in messages)
+    people = dict(session.exec(select(User.id, User.full_name).where(User.id.in_(assignees))).all()) \
+        if assignees else {}
     return [Row(message=m, category=categories.get(m.category_id, ""),
                 organization=organizations.get(m.organization_id, ""),
                 waits_for=waits_for(m, lambda uid: people.get(uid, "")),

@@ -81,9 +81,8 @@ def _filter_form(role: str, org_id: int | None) -> FilterForm:
         within = set(choices.subtree_ids(session, org_id))
         orgs = [o for o in choices.organizations(session, active_only=False) if o.id in within]
     form.organization_id.choices = [("", "все")] + choices.org_labels(orgs)
-    people = []
-    for org in orgs if role == Role.CURATOR else [o for o in orgs if o.id == org_id]:
-        people += [u for u in choices.executors(session, org.id) if u not in people]
+    people = choices.executors_of(session, [o.id for o in orgs] if role == Role.CURATOR else
+                                  [o.id for o in orgs if o.id == org_id])
     mine = [(current_user.id, "назначенные мне")] if any(u.id == current_user.id for u in people) else []
     form.executor_id.choices = [("", "все"), *mine] + [(u.id, person_label(u.full_name, u.position))
                                                  for u in people if u.id != current_user.id]
