@@ -4,13 +4,13 @@ login taken, a category still needed); these forms check shape, in Russian."""
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, RadioField, SearchField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import BooleanField, RadioField, SearchField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.fields import IntegerField
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from pos import params
-from pos.forms.fields import BoundedDateField, IdSelectField
+from pos.forms.fields import BoundedDateField, IdSelectField, SelectField
 from pos.forms.staff import _RussianMeta
 from pos.models.org import ORG_KINDS
 from pos.services.admin_orgs import REGULATION_LABELS

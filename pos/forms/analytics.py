@@ -8,10 +8,10 @@ field (the view answers 400 and shows the form). Empty dates mean the last DEFAU
 """
 from __future__ import annotations
 
-from wtforms import Form, SelectField
+from wtforms import Form
 from wtforms.validators import Optional
 
-from pos.forms.fields import BoundedDateField, IdSelectField
+from pos.forms.fields import BoundedDateField, IdSelectField, SelectField
 from pos.forms.staff import _RussianMeta
 
 DEFAULT_DAYS = 30

@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, SelectField
+from wtforms import BooleanField
 
 from pos import params
-from pos.forms.fields import IdSelectField
+from pos.forms.fields import IdSelectField, SelectField
 from pos.forms.staff import _RussianMeta
 from pos.services.bulk import MAX_MESSAGES
 

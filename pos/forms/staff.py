@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import (BooleanField, FieldList, HiddenField, MultipleFileField, RadioField, SearchField,
-                     SelectField, StringField, TextAreaField)
+                     StringField, TextAreaField)
 from wtforms.meta import DefaultMeta
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from pos.forms.fields import BoundedDateField, IdSelectField
+from pos.forms.fields import BoundedDateField, IdSelectField, SelectField
 from pos.wording import SOURCE_LABELS, person_label
 from pos.workflow import MAX_COMMENT, MAX_TEXT, REJECTION_REASONS, RESULT_LABELS, Action, Result
 

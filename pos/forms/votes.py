@@ -4,10 +4,10 @@ The ballot itself is not a WTForms form: its fields are the vote's questions (po
 reads them as `q<id>`, `q<id>_other`, `q<id>_text`).
 """
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, FileField, IntegerField, SelectField, StringField, TextAreaField, TimeField
+from wtforms import BooleanField, FileField, IntegerField, StringField, TextAreaField, TimeField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from pos.forms.fields import BoundedDateField
+from pos.forms.fields import BoundedDateField, SelectField
 from pos.forms.staff import _RussianMeta
 from pos.models.votes import QUESTION_KINDS, VOTE_STYLES
 from pos.services.votes import MAX_COST, MAX_OPTIONS

@@ -59,7 +59,9 @@ def local_datetime(value, fmt="%d.%m.%Y %H:%M"):
     return value.strftime("%d.%m.%Y")
 
 
-def _filter_form(role: str, org_id: int | None) -> FilterForm:
+def _filter_form(role: str, org_id: int | None, *, shown: bool = True) -> FilterForm:
+    """The inbox's filters from the query string; `shown`: with the choices of the selects the page shows
+    (the list alone, a fragment or an export, needs only the values: ids are checked as ids)."""
     session = db()
     form = FilterForm(formdata=request.args)
     default = "все в работе" if role in (Role.CURATOR, Role.ANALYST) else "все"
@@ -75,6 +77,10 @@ def _filter_form(role: str, org_id: int | None) -> FilterForm:
     form.category_id.render_kw = {"hx-get": url_for("staff.inbox"), "hx-trigger": "change",
                                   "hx-target": f"#{SUBCATEGORY_FILTER}", "hx-swap": "outerHTML",
                                   "hx-include": "this"}
+    if role == Role.EXECUTOR:
+        del form.executor_id
+    if not shown:
+        return form
     if role in (Role.MODERATOR, Role.ANALYST) or org_id is None:
         orgs = choices.organizations(session, active_only=False)
     else:
@@ -84,10 +90,9 @@ def _filter_form(role: str, org_id: int | None) -> FilterForm:
     people = choices.executors_of(session, [o.id for o in orgs] if role == Role.CURATOR else
                                   [o.id for o in orgs if o.id == org_id])
     mine = [(current_user.id, "назначенные мне")] if any(u.id == current_user.id for u in people) else []
-    form.executor_id.choices = [("", "все"), *mine] + [(u.id, person_label(u.full_name, u.position))
-                                                 for u in people if u.id != current_user.id]
-    if role == Role.EXECUTOR:
-        del form.executor_id
+    if "executor_id" in form:
+        form.executor_id.choices = [("", "все"), *mine] + [(u.id, person_label(u.full_name, u.position))
+                                                     for u in people if u.id != current_user.id]
     return form
 
 
@@ -113,7 +118,7 @@ def inbox():
     if role is None:
         abort(403)
     role_name, org_id = role
-    form = _filter_form(role_name, org_id)
+    form = _filter_form(role_name, org_id, shown=not (targeted("rows") or targeted(SUBCATEGORY_FILTER)))
     filters = _filters(form)
     page = inbox_service.inbox(db(), current_actor(), role_name, org_id, filters, now=clock.now(), policy=policy(),
                                after=request.args.get("after"), before=request.args.get("before"))
@@ -142,7 +147,7 @@ def inbox_export(fmt: str):
     if role is None or role[0] not in inbox_service.INBOX_ROLES:
         abort(403)
     role_name, org_id = role
-    form = _filter_form(role_name, org_id)
+    form = _filter_form(role_name, org_id, shown=False)
     filters = _filters(form)
     result = inbox_export_service.export(db(), current_actor(), role_name, org_id, filters, now=clock.now(),
                                          policy=policy(), local=local_datetime)

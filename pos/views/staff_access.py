@@ -5,12 +5,12 @@ from __future__ import annotations
 from flask import abort, current_app, render_template, request
 from flask_wtf import FlaskForm
 from sqlmodel import select
-from wtforms import SearchField, SelectField
+from wtforms import SearchField
 from wtforms.validators import Length, Optional
 
 from pos import clock, params
 from pos.auth import current_actor, staff_required
-from pos.forms.fields import BoundedDateField, IdSelectField
+from pos.forms.fields import BoundedDateField, IdSelectField, SelectField
 from pos.forms.staff import _RussianMeta
 from pos.models import RoleGrant, User
 from pos.services import exports, pd_audit

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import abort, flash, g, redirect, render_template, request, send_file, url_for
+from flask import abort, current_app, flash, g, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 from sqlmodel import select
 
@@ -472,6 +472,6 @@ def _words():
                            step_status=STEP_STATUS,
                            active=[s.value for s in wf.ACTIVE_STAGES]),
                 waits_for=lambda m, names: inbox_service.waits_for(m, lambda uid: names.get(uid, "—")),
-                ending_lines=lambda m: endings.ending_lines(m, env().timezone),
+                ending_lines=lambda m: endings.ending_lines(m, current_app.config["TIMEZONE"]),
                 numbers=lambda ids: _numbers(ids),
                 history_details=history_details, result_text=result_text, initials=initials)
