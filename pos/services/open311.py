@@ -87,10 +87,34 @@ def client_for_key(session: Session, key: str | None, *, required: bool) -> ApiC
         if required:
             raise ApiError(403, "Не передан api_key: ключ API обязателен для этого запроса.")
         return None
-    client = session.exec(_CLIENT_BY_KEY, params={"key_hash": key_hash(key)}).first()
+    return _active(session.exec(_CLIENT_BY_KEY, params={"key_hash": key_hash(key)}).first())
+
+
+def _active(client: ApiClient | None) -> ApiClient:
     if client is None or not client.is_active:
         raise ApiError(403, "Неверный или отозванный api_key.")
     return client
+
+
+# A POST's key and the service it names, in one statement (every POST needs both); no row: no such key.
+_CLIENT_AND_SERVICE = (select(ApiClient, Subcategory, Category).select_from(ApiClient)
+                       .outerjoin(Subcategory, Subcategory.id == bindparam("sub_id"))
+                       .outerjoin(Category, Category.id == Subcategory.category_id)
+                       .where(ApiClient.key_hash == bindparam("key_hash")))
+
+
+def _client_and_service(session: Session, key: str | None, code: str) -> tuple[ApiClient, tuple | None]:
+    """The client of the key (refused as `client_for_key` refuses it) and the service of the code (None: no
+    such active service), asked together when the code can name one."""
+    sub_id = params.id_or_none(code)
+    if not key or sub_id is None:
+        return client_for_key(session, key, required=True), None
+    row = session.exec(_CLIENT_AND_SERVICE, params={"key_hash": key_hash(key), "sub_id": sub_id}).first()
+    client, sub, category = row if row is not None else (None, None, None)
+    client = _active(client)
+    if sub is None or category is None or not sub.is_active or not category.is_active:
+        return client, None
+    return client, (sub, category)
 
 
 # --- services ----------------------------------------------------------------------------
@@ -302,11 +326,10 @@ def _media_line(url: str | None) -> str:
 
 def create_request(session: Session, env: Env, form: Mapping) -> list[dict]:
     """POST requests: check everything, then write the author's contact row and the message at once."""
-    client = client_for_key(session, form.get("api_key"), required=True)
     code = (form.get("service_code") or "").strip()
+    client, found = _client_and_service(session, form.get("api_key"), code)
     if not code:
         raise ApiError(400, "service_code: укажите код услуги (список: services.json).")
-    found = _subcategory(session, code)
     if found is None:
         raise ApiError(400, f"service_code: неизвестная услуга «{code}». Список услуг: services.json.")
     sub, category = found
