@@ -89,15 +89,16 @@ def executors(session: Session, org_id: int | None) -> list[User]:
     return staff_with_roles(session, org_id, (Role.EXECUTOR, Role.COORDINATOR))
 
 
-def executors_of(session: Session, org_ids: list[int]) -> list[User]:
-    """The executors and coordinators of any of these organizations, by name, each once: one statement."""
+def executors_of(session: Session, org_ids: list[int]) -> list:
+    """The executors and coordinators of any of these organizations (id, full_name, position), by name, each
+    once: one statement."""
     if not org_ids:
         return []
-    users = session.exec(select(User).join(RoleGrant, RoleGrant.user_id == User.id)
-                         .where(RoleGrant.organization_id.in_(org_ids),
-                                RoleGrant.role.in_([Role.EXECUTOR, Role.COORDINATOR]), User.is_active)
-                         .order_by(User.full_name, User.id).distinct()).all()
-    return list(users)
+    return list(session.exec(select(User.id, User.full_name, User.position)
+                             .join(RoleGrant, RoleGrant.user_id == User.id)
+                             .where(RoleGrant.organization_id.in_(org_ids),
+                                    RoleGrant.role.in_([Role.EXECUTOR, Role.COORDINATOR]), User.is_active)
+                             .order_by(User.full_name, User.id).distinct()).all())
 
 
 def heads(session: Session, org_id: int | None, category_id: int | None = None) -> list[User]:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -54,7 +55,6 @@ def local_datetime(value, fmt="%d.%m.%Y %H:%M"):
     if isinstance(value, datetime):
         if value.tzinfo is None:
             value = value.replace(tzinfo=timezone.utc)
-        from zoneinfo import ZoneInfo
         return value.astimezone(ZoneInfo(current_app.config["TIMEZONE"])).strftime(fmt)
     return value.strftime("%d.%m.%Y")
 
