@@ -49,8 +49,9 @@ def organization(session: Session, org_id: int | None) -> Organization | None:
 
 def subtree_of(session: Session, org_ids: Iterable[int | None]) -> list[int]:
     """The organizations and everything under them, as sorted ids."""
-    paths = [o.path for o in _all_organizations(session) if o.id in set(org_ids)]
-    return sorted(o.id for o in _all_organizations(session) if any(o.path.startswith(p) for p in paths))
+    wanted = set(org_ids)
+    paths = tuple(o.path for o in _all_organizations(session) if o.id in wanted)
+    return sorted(o.id for o in _all_organizations(session) if paths and o.path.startswith(paths))
 
 
 def org_label(org: Organization, parents: dict[int, Organization] | None = None) -> str:

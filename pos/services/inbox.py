@@ -75,7 +75,7 @@ class Page:
 def _subtree(session: Session, org_ids: Iterable[int]) -> list[int]:
     """The organizations and everything under them, as ids: a plain `IN` list the message indexes can use
     (a path `LIKE` inside the message query cannot), from the organizations the page has read anyway."""
-    return choices.subtree_of(session, [i for i in org_ids if i is not None])
+    return choices.subtree_of(session, org_ids)
 
 
 def _involved(actor: Actor):
