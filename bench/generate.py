@@ -57,7 +57,7 @@ MESSAGE_COLUMNS = (
     "organization_id", "passed_from_id", "stage", "executor_id", "assignee_id", "result", "answer_text",
     "executor_position", "executor_name", "comment", "postponed_until", "chain_purpose", "chain_round",
     "rejection_reason", "repeated_of_id", "is_repeated", "accelerated", "received_at", "answer_due_at",
-    "stage_entered_at", "stage_due_at", "deadline_state", "answered_at", "rating", "rating_comment", "rated_at",
+    "stage_entered_at", "stage_due_at", "answered_at", "rating", "rating_comment", "rated_at",
     "version", "place_settlement", "place_street")
 # The passages carry the working hours counted when they closed (migration 0710's column).
 VISIT_WRITTEN = VISIT_COLUMNS + ("working_hours",)
@@ -68,7 +68,10 @@ STEP_COLUMNS = ("message_id", "round", "position", "kind", "head_id", "status", 
 APPLICANT_COLUMNS = ("id", "kind", "full_name", "email", "phone", "org_name", "inn", "ogrn", "contact_person",
                      "consent_at", "consent_version", "created_at")
 # Tables written in bulk, in the order of loading; their secondary indexes are built after the load.
-BULK_TABLES = ("applicant", "message", "history_entry", "stage_visit", "answer_period", "approval_step")
+# As the sweep would have left them: an active message past its stage deadline is marked overdue (reminded).
+MARK_COLUMNS = ("message_id", "stage_due_at", "state", "marked_at")
+BULK_TABLES = ("applicant", "message", "history_entry", "stage_visit", "answer_period", "approval_step",
+               "deadline_mark")
 
 
 # --- the world the messages live in -------------------------------------------------
@@ -579,8 +582,6 @@ class Generator:
         stage = life.stage
         executor = life.executor if stage not in (Stage.MODERATION, Stage.COORDINATION, Stage.REJECTED) else None
         name, position = world.staff.get(executor, ("", "")) if executor and out["answer"] else ("", "")
-        active = stage in _ACTIVE
-        state = ("overdue" if life.stage_due < NOW else "ok") if active else "ok"
         in_chain = stage in (Stage.AGREEMENT, Stage.APPROVAL)
         applicant = rnd.randint(1, self.applicants)
         text = self.texts.text(world.category_names[category_id])
@@ -595,7 +596,7 @@ class Generator:
                 out["answer"] or "", position, name, "", life.postponed_until if stage == Stage.POSTPONED else None,
                 life.chain_purpose if in_chain else None, life.chain_round, out["rejection_reason"], repeated_of,
                 repeated_of is not None, life.accelerated, received, life.answer_due, life.entered_at,
-                life.stage_due, state, out["answered_at"], out["rating"], out["rating_comment"], out["rated_at"], 1,
+                life.stage_due, out["answered_at"], out["rating"], out["rating_comment"], out["rated_at"], 1,
                 found.settlement if found else None, found.street if found else None)
 
     def applicant_rows(self):
@@ -610,7 +611,7 @@ class Generator:
         """The rows of messages low, low + 1, … (one per arrival), per table: {table: [row, …]}."""
         self._start_chunk(index)
         batch = {name: [] for name in ("message", "history_entry", "stage_visit", "answer_period",
-                                       "approval_step")}
+                                       "approval_step", "deadline_mark")}
         for i, received in enumerate(arrivals, start=low):
             row, life, steps = self.message(i, received)
             batch["message"].append(row)
@@ -618,6 +619,8 @@ class Generator:
             batch["stage_visit"] += [tuple(getattr(v, c) for c in VISIT_WRITTEN) for v in life.visits]
             batch["answer_period"] += [tuple(getattr(p, c) for c in PERIOD_COLUMNS) for p in life.periods]
             batch["approval_step"] += steps
+            if life.stage in _ACTIVE and life.stage_due < NOW:
+                batch["deadline_mark"].append((life.id, life.stage_due, "overdue", NOW))
         batch["history_entry"] += self.late_history
         return batch
 
@@ -643,7 +646,7 @@ def _chunk_in_worker(task):
 
 COLUMNS = {"applicant": APPLICANT_COLUMNS, "message": MESSAGE_COLUMNS, "history_entry": HISTORY_COLUMNS,
            "stage_visit": VISIT_WRITTEN, "answer_period": PERIOD_COLUMNS,
-           "approval_step": STEP_COLUMNS}
+           "approval_step": STEP_COLUMNS, "deadline_mark": MARK_COLUMNS}
 
 
 # --- loading -------------------------------------------------------------------------------
@@ -651,7 +654,7 @@ COLUMNS = {"applicant": APPLICANT_COLUMNS, "message": MESSAGE_COLUMNS, "history_
 def _check_columns(engine) -> None:
     """Every NOT NULL column without a default must be filled (the schema may grow)."""
     meta = MetaData()
-    for name in ("message", "history_entry", "stage_visit", "answer_period", "approval_step", "applicant"):
+    for name in BULK_TABLES:
         table = Table(name, meta, autoload_with=engine)
         missing = [c.name for c in table.columns if not c.nullable and c.server_default is None
                    and c.name not in COLUMNS[name] and not c.primary_key]

@@ -74,13 +74,13 @@ def _rows(n: int, ids: dict, seed: int = 232):
                 ids["executor"] if stage == "execution" else ids["head"])
         yield (f"Б-{i:07d}", ids["applicant"], "Синтетическое сообщение", "", "seed", ids["org"], stage,
                assignee if stage == "execution" else None, assignee, "", "", "", "", 0, False, False,
-               received, received + timedelta(days=30), received, stage_due, "ok", "", 1)
+               received, received + timedelta(days=30), received, stage_due, "", 1)
 
 
 COLUMNS = ("number", "applicant_id", "text", "address", "source", "organization_id", "stage", "executor_id",
            "assignee_id", "answer_text", "executor_position", "executor_name", "comment", "chain_round",
            "is_repeated", "accelerated", "received_at", "answer_due_at", "stage_entered_at", "stage_due_at",
-           "deadline_state", "rating_comment", "version")
+           "rating_comment", "version")
 
 
 def _check_columns(engine) -> None:

@@ -2,7 +2,7 @@
 from pos.models.org import Organization, OrganizationCategory
 from pos.models.classifier import AcceleratedSubcategory, AnswerTemplate, Category, Subcategory
 from pos.models.people import Applicant, PendingRegistration, RoleGrant, RoleGrantCategory, User
-from pos.models.message import ApprovalStep, Attachment, HistoryEntry, Message
+from pos.models.message import ApprovalStep, Attachment, DeadlineMark, HistoryEntry, Message
 from pos.models.infra import ApiClient, CalendarOverride, Notification, OutboxEvent, StageDeadline
 from pos.models.facts import AnswerPeriod, StageVisit
 from pos.models.rating import RatingMonth, RatingRow
@@ -14,7 +14,7 @@ from pos.models.incidents import PublicPost, PublicReply
 
 __all__ = [
     "AcceleratedSubcategory", "AdminChange", "AnswerPeriod", "AnswerTemplate", "ApiClient", "Applicant", "ApprovalStep",
-    "Attachment", "CalendarOverride", "Category", "HistoryEntry", "Message", "Notification",
+    "Attachment", "CalendarOverride", "Category", "DeadlineMark", "HistoryEntry", "Message", "Notification",
     "Organization", "OrganizationCategory", "OutboxEvent", "PdAccess", "PendingRegistration", "PublicPost",
     "PublicReply", "RatingMonth", "RatingRow", "RoleGrant", "RoleGrantCategory", "StageDeadline", "StageVisit",
     "Subcategory", "User", "Vote", "VoteAnswer", "VoteBallot", "VoteOption", "VoteParticipation", "VoteQuestion",

@@ -6,14 +6,9 @@ from sqlalchemy import JSON, Column, Index, Integer, event, inspect, text
 from sqlmodel import Field, SQLModel
 
 _version_column = Column("version", Integer, nullable=False, default=1)
-_ACTIVE = "stage IN ('moderation', 'coordination', 'execution', 'agreement', 'approval')"
 # The inbox's two halves: in work (active and postponed) first, then the finished (migration 0700).
 _OPEN = "stage IN ('moderation', 'coordination', 'execution', 'agreement', 'approval', 'postponed')"
 _DONE = "stage IN ('rejected', 'answered')"
-# What the sweep's last UPDATE settles: a finished (or postponed) message still marked due soon or overdue.
-# Normally empty, so the beat reads nothing (0700; the sweep index holds active messages only).
-_UNSETTLED = ("deadline_state IN ('due_soon', 'overdue') AND "
-              "stage NOT IN ('moderation', 'coordination', 'execution', 'agreement', 'approval')")
 
 
 class Message(SQLModel, table=True):
@@ -70,8 +65,6 @@ class Message(SQLModel, table=True):
     answer_due_at: datetime = Field(index=True)
     stage_entered_at: datetime
     stage_due_at: datetime = Field(index=True)
-    # Deadline state kept by the sweep: ok | due_soon | overdue (reminders fire on change).
-    deadline_state: str = Field(default="ok", max_length=16)  # indexed with the stage: ix_message_sweep, _unsettled
     # When the last approved answer was published, an «отложено» one included (it is the answer given; a
     # return to execution keeps it until the next answer). Whether it was on time is in the APPROVE history entry.
     answered_at: Optional[datetime] = None
@@ -81,21 +74,16 @@ class Message(SQLModel, table=True):
     version: int = Field(default=1, sa_column=_version_column)
 
     __mapper_args__ = {"version_id_col": _version_column}
-    # The deadline sweep: active messages by state and deadline (migration 0201). The inboxes (0700): each
-    # role's filter and the order (stage deadline, id) as one index, so a page is a seek and a short scan:
+    # The inboxes (0700): each role's filter and the order (stage deadline, id) as one index, so a page is a seek and a short scan:
     # an organization's stage (coordinator, head, curator's stage filter), a stage platform-wide (moderator,
     # analyst), everything in work (curator, analyst; the organization and category are read from the index
     # itself), and the finished ones after.
-    __table_args__ = (Index("ix_message_sweep", "deadline_state", "stage_due_at",
-                            postgresql_where=text(_ACTIVE), sqlite_where=text(_ACTIVE)),
-                      Index("ix_message_inbox", "organization_id", "stage", "stage_due_at", "id"),
+    __table_args__ = (Index("ix_message_inbox", "organization_id", "stage", "stage_due_at", "id"),
                       Index("ix_message_queue", "stage", "stage_due_at", "id"),
                       Index("ix_message_open", "stage_due_at", "id", "organization_id", "category_id", "stage",
                             postgresql_where=text(_OPEN), sqlite_where=text(_OPEN)),
                       Index("ix_message_done", "stage_due_at", "id", "organization_id",
                             postgresql_where=text(_DONE), sqlite_where=text(_DONE)),
-                      Index("ix_message_unsettled", "deadline_state", "id",
-                            postgresql_where=text(_UNSETTLED), sqlite_where=text(_UNSETTLED)),
                       # The analytics of messages received in a period («Частые проблемы», «Сводка»): every
                       # column they group by or filter on after the period, so the period's rows are read from
                       # the index alone (the id too: the words' sample picks every k-th one), migration 0710.
@@ -124,6 +112,21 @@ def _place_on_insert(_mapper, _connection, message: Message) -> None:
 def _place_on_update(_mapper, _connection, message: Message) -> None:
     if inspect(message).attrs.address.history.has_changes():
         _place_of(message)
+
+
+class DeadlineMark(SQLModel, table=True):
+    """What the deadline sweep has told of a message: the line its stage deadline crossed (due soon, overdue).
+
+    Kept apart from the message (migration 0780) so that a beat writes these narrow rows and never the
+    message's, with its two dozen indexes: a sweep after an outage marks a tenth of the table at once. A mark
+    holds for the deadline it names; a new stage or a recomputed deadline leaves it behind and the sweep drops
+    it. No foreign key: a mark is the sweep's own memory, checked against the message on every beat.
+    """
+    __tablename__ = "deadline_mark"
+    message_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    stage_due_at: datetime
+    state: str = Field(max_length=16)  # due_soon | overdue
+    marked_at: datetime = Field(index=True)  # the sweep's moment: its reminders are written from these rows
 
 
 class ApprovalStep(SQLModel, table=True):

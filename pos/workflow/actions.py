@@ -153,7 +153,6 @@ def _enter(message, stage: Stage, ctx: Directory) -> None:
         message.stage_due_at = ctx.deadlines.end_of_local_day(message.postponed_until)
     else:
         message.stage_due_at = message.answer_due_at
-    message.deadline_state = "ok"
 
 
 def _recompute_answer_due(message, ctx: Directory, outcome: Outcome, reason: str,
