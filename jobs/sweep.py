@@ -98,10 +98,17 @@ def _insert(session: Session, table):
     return {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect](table)
 
 
-def _drop_stale(session: Session) -> int:
-    """Marks whose message finished or whose deadline is no longer the one they name."""
-    holds = exists().where(_m.c.id == _d.c.message_id, _ACTIVE, _m.c.stage_due_at == _d.c.stage_due_at)
-    return session.execute(delete(_d).where(~holds)).rowcount
+def _drop_stale(session: Session, limit: datetime) -> int:
+    """Marks whose message finished or whose deadline is no longer the one they name. A mark names a deadline
+    before the due-soon limit of its beat, and the limit only moves on: the messages that may hold a mark are
+    the active ones due before this beat's limit, read from the queue's index alone. Found by a SELECT of its
+    own (MATERIALIZED): joined into the DELETE, PostgreSQL reads every such message's row to recheck it."""
+    holds = exists().where(_m.c.id == _d.c.message_id, _ACTIVE, _m.c.stage_due_at < limit,
+                           _m.c.stage_due_at == _d.c.stage_due_at)
+    stale = select(_d.c.message_id).where(~holds).cte("stale").prefix_with("MATERIALIZED")
+    # Counted from RETURNING: SQLite tells no rowcount of a statement that begins WITH.
+    dropped = delete(_d).where(_d.c.message_id.in_(select(stale.c.message_id))).returning(_d.c.message_id)
+    return len(session.execute(dropped).all())
 
 
 def _mark(session: Session, now: datetime, limit: datetime) -> Counter:
@@ -153,8 +160,9 @@ def _remind(session: Session, now: datetime) -> int:
 def sweep(session: Session, now: datetime, policy: DeadlinePolicy) -> dict[str, int]:
     """Mark due-soon and overdue messages and write their reminders; one transaction. Returns counts."""
     now = clock.as_utc(now)
-    dropped = _drop_stale(session)
-    crossed = _mark(session, now, policy.due_soon_limit(now))
+    limit = policy.due_soon_limit(now)
+    dropped = _drop_stale(session, limit)
+    crossed = _mark(session, now, limit)
     reminders = _remind(session, now) if crossed else 0
     session.commit()
     counts = {"overdue": crossed["overdue"], "due_soon": crossed["due_soon"], "relaxed": dropped,
