@@ -1,5 +1,5 @@
 """One Open311 `POST requests` costs a constant, small number of SQL statements, whatever the database
-holds: the key with the service, the deadline policy, the route, the accelerated list, the new id, then one
+holds: the key with the service, the deadline policy, the route (with the accelerated list), the new id, then one
 INSERT per row written (the number in the message's own INSERT, no UPDATE after it). And the directory that
 answers the workflow looks up a few organizations one by one, then all of them in one statement."""
 from __future__ import annotations
@@ -17,9 +17,9 @@ from pos.services.directory import DbDirectory, load_policy
 from tests.applicant_app import app, client  # noqa: F401
 
 # What one POST reads: the API key with the service and its category (one statement), the calendar and the
-# stage deadlines (one statement), the competent organizations with their jurisdiction, the accelerated list,
-# the new id.
-READS = 5
+# stage deadlines (one statement), the competent organizations with their jurisdiction and whether the
+# subcategory is accelerated there (one statement), the new id.
+READS = 4
 # What it writes: the message, its history entry, its answer period and its stage passage (+ the author's contact).
 WRITES = 4
 
@@ -89,3 +89,21 @@ def test_the_directory_looks_a_few_up_then_loads_every_organization_at_once(sess
         root = session.get(Organization, o.root_id or o.id)
         assert (answers[o.id].root_id, answers[o.id].regulation, answers[o.id].name) == (root.id, root.regulation,
                                                                                          o.name)
+
+
+def test_a_directory_told_the_subcategory_knows_its_acceleration_from_the_organizations_look_up(session, env,
+                                                                                                 world, engine):
+    policy = load_policy(session, env.timezone)
+    answers = []
+    for sub in world.sub.values():
+        told = DbDirectory(session, clock.now(), policy, subcategory_id=sub.id)
+        asked = DbDirectory(session, clock.now(), policy)
+        routed = told.route(sub.category_id)
+        named = [told.org(org.id) for org in list(world.org.values())[:DbDirectory.FEW]]  # looked up one by one
+        for jurisdiction in {info.root_id for info in named} | ({told.org(routed).root_id} if routed else set()):
+            with counted(engine) as statements:
+                answer = told.is_accelerated(sub.id, jurisdiction)
+            assert not statements
+            assert answer == asked.is_accelerated(sub.id, jurisdiction), (sub.name, jurisdiction)
+            answers.append(answer)
+    assert True in answers and False in answers

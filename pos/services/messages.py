@@ -14,6 +14,7 @@ from pos import clock
 from pos import workflow as wf
 from pos.deadlines import MAX_POSTPONE_DAYS
 from pos.models import ApprovalStep, Attachment, HistoryEntry, Message, User
+from pos.params import id_or_none
 from pos.services import facts, files, outbox, public_reply
 from pos.services.directory import DbDirectory, actor_for, load_policy
 
@@ -43,8 +44,11 @@ class Done:
     outbox_ids: list[int] = field(default_factory=list)
 
 
-def directory(session: Session, env: Env) -> DbDirectory:
-    return DbDirectory(session, clock.now(), load_policy(session, env.timezone, env.max_postpone_days))
+def directory(session: Session, env: Env, *, subcategory_id=None) -> DbDirectory:
+    """`subcategory_id`: a new message's (as its form gives it), so that its organization's look-up says whether
+    it is accelerated there too (pos.services.directory.DbDirectory)."""
+    return DbDirectory(session, clock.now(), load_policy(session, env.timezone, env.max_postpone_days),
+                       subcategory_id=id_or_none(subcategory_id))
 
 
 def format_number(message: Message) -> str:
@@ -137,7 +141,7 @@ def submit_message(session: Session, env: Env, fields: dict, *, uploads: list[fi
                    api_token: str | None = None, form_token: str | None = None) -> Message:
     """Register a new message: validate everything, then write it, its files and its history at once.
     `form_token` is the sending form's own (unique): the same form sent twice fails the second time."""
-    ctx = directory(session, env)
+    ctx = directory(session, env, subcategory_id=fields.get("subcategory_id"))
     checked = files.check(list(uploads))
     try:
         message, _entry, rows = _create(session, env, ctx, fields, source=source, api_client_id=api_client_id,
