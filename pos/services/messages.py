@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, insert, text
+from sqlalchemy import func, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
@@ -116,17 +116,10 @@ def _create(session: Session, env: Env, ctx: DbDirectory, fields: dict, *, sourc
     session.add(message)
     session.flush()  # before the rows that refer to it (the models declare no relationships to order them)
     _attach(session, env, message, checked, "applicant", actor_id, ctx.now)
-    # The first history entry and the facts as plain rows (Core INSERTs): nothing reads them back as objects,
-    # and building and flushing ORM objects for them cost more than the rest of the writing.
-    entry = _entry_row(message, outcome, actor_id, ctx.now)
-    entry_id = session.execute(_NEW_ENTRY, entry).inserted_primary_key[0]
-    facts.record_new(session, message, entry)
+    entry_id = facts.record_new(session, message, _entry_row(message, outcome, actor_id, ctx.now))
     rows = outbox.write_events(session, message_id=message.id, history_id=entry_id, events=outcome.events,
                                now=ctx.now)
     return message, entry_id, rows
-
-
-_NEW_ENTRY = insert(HistoryEntry.__table__)  # built once
 
 
 def _entry_row(message: Message, outcome: wf.Outcome, actor_id: int | None, now) -> dict:
