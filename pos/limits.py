@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import time
 
-from flask import Flask, current_app, g, has_app_context, request
+from flask import Flask, current_app, g, has_request_context, request
 from flask_limiter import Limiter
 from flask_limiter.errors import RateLimitExceeded
 from limits.storage import RedisStorage
@@ -153,13 +153,18 @@ def _storage_uri(config) -> str:
     return "redis+" + url if url.startswith("unix://") else url
 
 
-_WINDOWS = "pos_limit_windows"  # on `g`: the windows the request's hits read, by their limit's key
+_WINDOWS = "pos.limit_windows"  # in the request's environ: the windows its hits read, by their limit's key
+
+
+def _windows() -> dict:
+    # Per request, not on `g`: an app context may outlive one request (tests push one around several).
+    return request.environ.setdefault(_WINDOWS, {}) if has_request_context() else {}
 
 
 class OneTripMovingWindow(MovingWindowRateLimiter):
     """The moving window in Redis, as the library counts it, with the window read in the same round trip as
     the hit (a pipeline of the library's own two scripts): the X-RateLimit headers of the answer are then
-    made from it instead of asking Redis again. Half the Redis round trips of an Open311 POST."""
+    made from it instead of asking Redis again. One round trip per limit, none more for the headers."""
 
     storage: RedisStorage
 
@@ -172,15 +177,15 @@ class OneTripMovingWindow(MovingWindowRateLimiter):
         acquired, window = pipe.execute(raise_on_error=False)
         if isinstance(acquired, Exception):  # the scripts not loaded (Redis restarted): the library loads them
             return super().hit(item, *identifiers, cost=cost)
-        if not isinstance(window, Exception) and has_app_context():
+        if not isinstance(window, Exception):
             start, count = (float(window[0]), window[1]) if window else (now, 0)
-            g.setdefault(_WINDOWS, {})[key] = WindowStats(start + expiry, item.amount - count)
+            _windows()[key] = WindowStats(start + expiry, item.amount - count)
         return bool(acquired)
 
     def get_window_stats(self, item, *identifiers: str) -> WindowStats:
-        known = g.get(_WINDOWS, {}) if has_app_context() else {}
         key = self.storage.prefixed_key(item.key_for(*identifiers))
-        return known[key] if key in known else super().get_window_stats(item, *identifiers)
+        known = _windows().get(key)
+        return known if known is not None else super().get_window_stats(item, *identifiers)
 
 
 class PosLimiter(Limiter):
