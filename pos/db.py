@@ -91,6 +91,12 @@ def dispose_all() -> None:
     _engines.clear()
 
 
+def column_values(row) -> dict:
+    """An ORM object's column values but its id (left to the database), as they would go into its INSERT: for
+    a Core INSERT of a row nothing reads back as an object (built with its model, it keeps the defaults)."""
+    return {c.key: getattr(row, c.key) for c in row.__table__.columns if not c.primary_key}
+
+
 @contextmanager
 def session_scope(engine: Engine) -> Iterator[Session]:
     """A session for a job or a script; the caller commits."""

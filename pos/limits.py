@@ -9,10 +9,14 @@ still hold, per process, instead of failing open or with a 500.
 from __future__ import annotations
 
 import hashlib
+import time
 
-from flask import Flask, current_app, g, request
+from flask import Flask, current_app, g, has_request_context, request
 from flask_limiter import Limiter
 from flask_limiter.errors import RateLimitExceeded
+from limits.storage import RedisStorage
+from limits.strategies import MovingWindowRateLimiter
+from limits.util import WindowStats
 
 from pos import queue
 
@@ -149,6 +153,50 @@ def _storage_uri(config) -> str:
     return "redis+" + url if url.startswith("unix://") else url
 
 
+_WINDOWS = "pos.limit_windows"  # in the request's environ: the windows its hits read, by their limit's key
+
+
+def _windows() -> dict:
+    # Per request, not on `g`: an app context may outlive one request (tests push one around several).
+    return request.environ.setdefault(_WINDOWS, {}) if has_request_context() else {}
+
+
+class OneTripMovingWindow(MovingWindowRateLimiter):
+    """The moving window in Redis, as the library counts it, with the window read in the same round trip as
+    the hit (a pipeline of the library's own two scripts): the X-RateLimit headers of the answer are then
+    made from it instead of asking Redis again. One round trip per limit, none more for the headers."""
+
+    storage: RedisStorage
+
+    def hit(self, item, *identifiers: str, cost: int = 1) -> bool:
+        key = self.storage.prefixed_key(item.key_for(*identifiers))
+        now, expiry = time.time(), item.get_expiry()
+        pipe = self.storage.get_connection().pipeline(transaction=False)
+        pipe.evalsha(self.storage.lua_acquire_moving_window.sha, 1, key, now, item.amount, expiry, cost)
+        pipe.evalsha(self.storage.lua_moving_window.sha, 1, key, now - expiry, item.amount)
+        acquired, window = pipe.execute(raise_on_error=False)
+        if isinstance(acquired, Exception):  # the scripts not loaded (Redis restarted): the library loads them
+            return super().hit(item, *identifiers, cost=cost)
+        if not isinstance(window, Exception):
+            start, count = (float(window[0]), window[1]) if window else (now, 0)
+            _windows()[key] = WindowStats(start + expiry, item.amount - count)
+        return bool(acquired)
+
+    def get_window_stats(self, item, *identifiers: str) -> WindowStats:
+        key = self.storage.prefixed_key(item.key_for(*identifiers))
+        known = _windows().get(key)
+        return known if known is not None else super().get_window_stats(item, *identifiers)
+
+
+class PosLimiter(Limiter):
+    def init_app(self, app: Flask) -> None:
+        super().init_app(app)
+        # Flask-Limiter makes its strategy from a name; ours replaces it over the same Redis storage (the
+        # in-memory fallback, when Redis is away, is the library's own). Limits off: neither was made.
+        if isinstance(self._storage, RedisStorage) and type(self._limiter) is MovingWindowRateLimiter:
+            self._limiter = OneTripMovingWindow(self._storage)
+
+
 def init_app(app: Flask) -> None:
     config = app.config
     config.setdefault("RATELIMIT_KEY_PREFIX", "pos-limits")
@@ -160,7 +208,7 @@ def init_app(app: Flask) -> None:
     config.setdefault("RATELIMIT_HEADERS_ENABLED", True)  # Retry-After on a 429
     # A limiter of the app's own: Flask-Limiter keeps its storage and its on/off switch on the object, so
     # one shared object would follow whichever app a process built last (tests build many).
-    limiter = Limiter(key_func=client_address, strategy="moving-window")
+    limiter = PosLimiter(key_func=client_address, strategy="moving-window")
     limiter.init_app(app)
     app.extensions["pos.limiter"] = limiter
     app.register_error_handler(RateLimitExceeded, _refused)

@@ -13,11 +13,12 @@ import urllib.request
 from html.parser import HTMLParser
 
 import pytest
+from limits.strategies import MovingWindowRateLimiter
 from sqlmodel import select
 
 from pos import create_app, sessions
 from pos.config import InsecureConfiguration
-from pos.limits import MESSAGES
+from pos.limits import MESSAGES, OneTripMovingWindow
 from pos.models import Message, Organization, User
 from pos.security import MaskApiKeys, mask
 from pos.services import accounts
@@ -320,6 +321,32 @@ def test_open311_post_requests_are_limited_per_api_key_in_its_error_format(site)
     xml = client.post("/open311/v2/requests.xml", data={"api_key": "key-one"})
     assert xml.status_code == 429 and b"<errors><error><code>429</code>" in xml.data
     assert client.post("/open311/v2/requests.json", data={"api_key": "key-two"}).status_code != 429
+
+
+def test_an_open311_post_counts_each_limit_in_one_redis_round_trip_and_its_headers_read_none(site, monkeypatch):
+    """The hit and the window its X-RateLimit headers tell come back together (pos.limits.OneTripMovingWindow):
+    one round trip per limit (the default: a minute's and an hour's), the headers what Redis holds."""
+    import redis
+    app = fresh_app(site)
+    limiter = app.extensions["pos.limiter"]
+    trips, hits, hit = [], [], OneTripMovingWindow.hit
+    monkeypatch.setattr(OneTripMovingWindow, "hit", lambda self, item, *ids, **k: hits.append((item, ids)) or
+                        hit(self, item, *ids, **k))
+    pipelined, single = redis.client.Pipeline.execute, redis.Redis.execute_command
+    monkeypatch.setattr(redis.client.Pipeline, "execute",
+                        lambda self, *a, **k: trips.append("pipeline") or pipelined(self, *a, **k))
+    monkeypatch.setattr(redis.Redis, "execute_command", lambda self, *a, **k: trips.append(a[0]) or single(self, *a, **k))
+    client = app.test_client()
+    for i in range(1, 4):
+        trips.clear(), hits.clear()
+        response = client.post("/open311/v2/requests.json", data={"api_key": "key-one"})
+        assert response.status_code == 403 and trips == ["pipeline", "pipeline"]
+        assert response.headers["X-RateLimit-Limit"] == "30" and response.headers["X-RateLimit-Remaining"] == str(30 - i)
+        reset = int(response.headers["X-RateLimit-Reset"])
+        assert time.time() + 59 <= reset <= time.time() + 62
+        item, identifiers = hits[0]  # the minute's limit comes first (the library sorts them)
+        stats = MovingWindowRateLimiter.get_window_stats(limiter.limiter, item, *identifiers)  # asked afresh
+        assert stats.remaining == 30 - i and int(stats.reset_time + 1) == reset
 
 
 def test_the_incidents_push_endpoint_is_limited_per_api_key_in_its_error_format(site):

@@ -12,10 +12,12 @@ import re
 from dataclasses import dataclass
 from typing import Mapping, Protocol
 
+from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from pos import clock
+from pos.db import column_values
 from pos.models import Applicant, Message, Subcategory, User
 from pos.services import accounts, files
 from pos.services.checks import Collector
@@ -338,6 +340,9 @@ def _token_is_free(session: Session, token: str | None) -> None:
         raise Invalid("Эта форма уже была отправлена. Откройте форму заново и отправьте сообщение.")
 
 
+_NEW_APPLICANT = insert(Applicant.__table__)  # built once
+
+
 def send(session: Session, env: Env, fields: dict, *, uploads: list[files.Upload] = (), source: str = "web",
          user: User | None = None, applicant_id: int | None = None, contact: Applicant | None = None,
          api_client_id: int | None = None, api_token: str | None = None, token: str | None = None) -> Message:
@@ -363,10 +368,8 @@ def send(session: Session, env: Env, fields: dict, *, uploads: list[files.Upload
         if sub is not None:
             fields["category_id"] = sub.category_id
     try:
-        if contact is not None:
-            session.add(contact)
-            session.flush()
-            applicant_id = contact.id
+        if contact is not None:  # a plain row (Core INSERT): only its id is needed afterwards
+            applicant_id = session.execute(_NEW_APPLICANT, column_values(contact)).inserted_primary_key[0]
         fields["applicant_id"] = applicant_id
         return submit_message(session, env, fields, uploads=list(uploads), source=source,
                               api_client_id=api_client_id, user_id=user.id if user else None, api_token=api_token,

@@ -14,6 +14,7 @@ from pos import clock
 from pos import workflow as wf
 from pos.deadlines import MAX_POSTPONE_DAYS
 from pos.models import ApprovalStep, Attachment, HistoryEntry, Message, User
+from pos.params import id_or_none
 from pos.services import facts, files, outbox, public_reply
 from pos.services.directory import DbDirectory, actor_for, load_policy
 
@@ -43,8 +44,11 @@ class Done:
     outbox_ids: list[int] = field(default_factory=list)
 
 
-def directory(session: Session, env: Env) -> DbDirectory:
-    return DbDirectory(session, clock.now(), load_policy(session, env.timezone, env.max_postpone_days))
+def directory(session: Session, env: Env, *, subcategory_id=None) -> DbDirectory:
+    """`subcategory_id`: a new message's (as its form gives it), so that its organization's look-up says whether
+    it is accelerated there too (pos.services.directory.DbDirectory)."""
+    return DbDirectory(session, clock.now(), load_policy(session, env.timezone, env.max_postpone_days),
+                       subcategory_id=id_or_none(subcategory_id))
 
 
 def format_number(message: Message) -> str:
@@ -69,16 +73,10 @@ def steps_of(session: Session, message_id: int) -> list[ApprovalStep]:
                              .order_by(ApprovalStep.round, ApprovalStep.position)))
 
 
-def _history(session: Session, message: Message, outcome: wf.Outcome, actor_id: int | None, now, *,
-             flush: bool = True) -> HistoryEntry:
-    """The entry, written now (`flush`) or with the next flush."""
-    entry = HistoryEntry(message_id=message.id, at=now, actor_id=actor_id, action=outcome.action,
-                         from_stage=outcome.from_stage, to_stage=outcome.to_stage,
-                         from_org_id=outcome.from_org_id, to_org_id=outcome.to_org_id,
-                         details=_jsonable(outcome.details))
+def _history(session: Session, message: Message, outcome: wf.Outcome, actor_id: int | None, now) -> HistoryEntry:
+    entry = HistoryEntry(**_entry_row(message, outcome, actor_id, now))
     session.add(entry)
-    if flush:
-        session.flush()
+    session.flush()
     return entry
 
 
@@ -106,7 +104,8 @@ def _attach(session: Session, env: Env, message: Message, checked, kind: str, us
 
 def _create(session: Session, env: Env, ctx: DbDirectory, fields: dict, *, source: str, api_client_id: int | None,
             actor_id: int | None, checked=(), api_token: str | None = None,
-            form_token: str | None = None) -> tuple[Message, HistoryEntry, list]:
+            form_token: str | None = None) -> tuple[Message, int, list]:
+    """The new message, the id of its history entry, its outbox rows (the caller commits)."""
     initial, outcome = wf.submit(fields, ctx)
     message = Message(**initial, source=source, api_client_id=api_client_id, api_token=api_token,
                       form_token=form_token or None)
@@ -117,10 +116,17 @@ def _create(session: Session, env: Env, ctx: DbDirectory, fields: dict, *, sourc
     session.add(message)
     session.flush()  # before the rows that refer to it (the models declare no relationships to order them)
     _attach(session, env, message, checked, "applicant", actor_id, ctx.now)
-    entry = _history(session, message, outcome, actor_id, ctx.now, flush=False)
-    facts.record(session, message, entry, ctx.deadlines, new=True)  # its flush writes the entry too
-    rows = outbox.write_events(session, message_id=message.id, history_id=entry.id, events=outcome.events, now=ctx.now)
-    return message, entry, rows
+    entry_id = facts.record_new(session, message, _entry_row(message, outcome, actor_id, ctx.now))
+    rows = outbox.write_events(session, message_id=message.id, history_id=entry_id, events=outcome.events,
+                               now=ctx.now)
+    return message, entry_id, rows
+
+
+def _entry_row(message: Message, outcome: wf.Outcome, actor_id: int | None, now) -> dict:
+    """A history entry's values."""
+    return {"message_id": message.id, "at": now, "actor_id": actor_id, "action": outcome.action,
+            "from_stage": outcome.from_stage, "to_stage": outcome.to_stage, "from_org_id": outcome.from_org_id,
+            "to_org_id": outcome.to_org_id, "details": _jsonable(outcome.details)}
 
 
 def submit_message(session: Session, env: Env, fields: dict, *, uploads: list[files.Upload] = (),
@@ -128,7 +134,7 @@ def submit_message(session: Session, env: Env, fields: dict, *, uploads: list[fi
                    api_token: str | None = None, form_token: str | None = None) -> Message:
     """Register a new message: validate everything, then write it, its files and its history at once.
     `form_token` is the sending form's own (unique): the same form sent twice fails the second time."""
-    ctx = directory(session, env)
+    ctx = directory(session, env, subcategory_id=fields.get("subcategory_id"))
     checked = files.check(list(uploads))
     try:
         message, _entry, rows = _create(session, env, ctx, fields, source=source, api_client_id=api_client_id,
