@@ -143,13 +143,12 @@ def _remind(session: Session, now: datetime) -> int:
         "user_ids", _as_json(user_ids), "org_role", _as_json(org_role),
         "data", _json_object("stage", _m.c.stage, "due", _utc_text(_d.c.stage_due_at, "iso")))
     key = (literal("sweep:") + ev + ":" + cast(_m.c.id, String) + ":" + _utc_text(_d.c.stage_due_at, "key"))
+    # Each mark's own event; an overdue one outside moderation, with an organization, also goes to its curator.
+    told = or_(ev == _d.c.state, escalated & (_d.c.state == "overdue") & _m.c.organization_id.is_not(None)
+               & (_m.c.stage != str(Stage.MODERATION)))
     rows = (select(literal(now, type_=_o.c.created_at.type), literal("notify"), payload, key, literal("pending"),
                    literal(0), literal(""))
-            .select_from(_d.join(_m, _m.c.id == _d.c.message_id)
-                         .join(events, or_(ev == _d.c.state,
-                                                          escalated & (_d.c.state == "overdue")
-                                                          & _m.c.organization_id.is_not(None)
-                                                          & (_m.c.stage != str(Stage.MODERATION)))))
+            .select_from(_d.join(_m, _m.c.id == _d.c.message_id).join(events, told))
             .where(_d.c.marked_at == now))
     stmt = _insert(session, _o).from_select(
         ["created_at", "kind", "payload", "idempotency_key", "status", "attempts", "last_error"], rows)
