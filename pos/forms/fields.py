@@ -19,6 +19,27 @@ class SelectWidget(widgets.Select):
     (attributes in name order), where its `Markup.format` per attribute of every option was a tenth of an
     inbox page's time. An option with attributes of its own goes the library's way."""
 
+    def __call__(self, field, **kwargs):
+        """Choices given as (value, label) pairs, the forms' only kind, straight from the list: the library
+        makes a choice object of each pair three times over (and inspects `render_option`'s signature) for
+        every select it writes. Groups, `multiple`, choices of other shapes: the library's way."""
+        choices = field.choices
+        if self.multiple or type(choices) is not list or not all(type(c) is tuple and len(c) == 2 for c in choices):
+            return super().__call__(field, **kwargs)
+        kwargs.setdefault("id", field.id)
+        flags = getattr(field, "flags", {})
+        for k in dir(flags):
+            if k in self.validation_attrs and k not in kwargs:
+                kwargs[k] = getattr(flags, k)
+        coerce, data = field.coerce, field.data
+        html = [f"<select {widgets.html_params(name=field.name, **kwargs)}>"]
+        for value, label in choices:
+            selected = "selected " if coerce(value) == data else ""
+            shown = str(value) if isinstance(value, bool) else value
+            html.append(f'<option {selected}value="{escape(shown)}">{escape(label or value)}</option>')
+        html.append("</select>")
+        return Markup("".join(html))
+
     @classmethod
     def render_option(cls, choice, **kwargs):
         if choice.render_kw or kwargs:
