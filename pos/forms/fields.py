@@ -1,5 +1,5 @@
-"""Form fields whose values are bounded by pos.params: a select of ids and a calendar date; and the select
-every form uses.
+"""Form fields whose values are bounded by pos.params: a select of ids and a calendar date; the select
+every form uses, and the attributes every widget writes.
 
 A tampered value (an id past what a table holds, a date in the year 9999) is an
 error on the field, in Russian, so the form refuses it and nothing is written.
@@ -12,6 +12,27 @@ from wtforms import SelectField as WtSelectField
 from wtforms import widgets
 
 from pos import params
+
+_wt_html_params = widgets.html_params
+
+
+def html_params(**kwargs) -> Markup:
+    """WTForms' `html_params`, the same attributes in the same (name) order, each by an f-string: the library's
+    `Markup.format` runs a Python string formatter per attribute, a fifth of an inbox filter form's rendering."""
+    attributes = []
+    for key, value in sorted(kwargs.items()):
+        key = escape(widgets.core.clean_key(key))
+        if value is True:
+            attributes.append(key)
+        elif value is not False:
+            attributes.append(f'{key}="{str(escape(value)).replace(chr(34), "&quot;")}"')
+    return Markup(" ".join(attributes))
+
+
+# Every widget and label of WTForms writes its attributes through this one function (the inputs and buttons
+# keep it as a class attribute): ours in its place, for every form.
+widgets.core.html_params = widgets.html_params = html_params
+widgets.Input.html_params = widgets.Button.html_params = staticmethod(html_params)
 
 
 class SelectWidget(widgets.Select):
