@@ -4,13 +4,13 @@ from __future__ import annotations
 import base64
 import json
 import math
+from collections import namedtuple
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Iterable
 
 from markupsafe import Markup
 from sqlalchemy import and_, false, func, literal, or_, tuple_, union_all
-from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
 from pos import params
@@ -48,9 +48,24 @@ class Filters:
     q: str = ""
 
 
+# What a list's row reads of its message (the template, the cursor, whom it waits for, the deadline, the snippet):
+# these columns, read by Core into a named tuple. An ORM entity (its state, the identity map, the version
+# counter) cost twice the reading, and each attribute of one or of a result row ten times a tuple's.
+SHOWN = ("id", "version", "number", "kind", "is_repeated", "accelerated", "text", "answer_text", "address",
+         "stage", "stage_due_at", "answer_due_at", "answered_at", "postponed_until", "stage_entered_at",
+         "rejection_reason", "category_id", "organization_id", "assignee_id")
+_SHOWN = tuple(getattr(Message, name) for name in SHOWN)
+ShownMessage = namedtuple("ShownMessage", SHOWN)
+
+
+def _shown(rows) -> list[ShownMessage]:
+    """The SHOWN columns of each result row (a query may add its own after them)."""
+    return [ShownMessage._make(row[:len(SHOWN)]) for row in rows]
+
+
 @dataclass
 class Row:
-    message: Message
+    message: ShownMessage
     category: str
     organization: str
     waits_for: str
@@ -366,7 +381,7 @@ def _in_order(session: Session, where, stages: set[str], after: str | None, befo
     for final, half in HALVES:
         if not stages & set(half) or (cursor and (final > cursor[0] if backwards else final < cursor[0])):
             continue  # nothing of this half can be here, or the cursor is past it
-        query = select(Message, literal(final).label("half")).where(where, _stage_is(stages & set(half)))
+        query = select(*_SHOWN, literal(final).label("half")).where(where, _stage_is(stages & set(half)))
         if cursor and final == cursor[0]:
             key = tuple_(Message.stage_due_at, Message.id)
             bound = tuple_(literal(cursor[1], Message.stage_due_at.type), literal(cursor[2]))
@@ -379,14 +394,14 @@ def _in_order(session: Session, where, stages: set[str], after: str | None, befo
     if not branches:
         messages = []
     elif len(branches) == 1:
-        messages = [m for m, _ in session.exec(branches[0])]
+        messages = _shown(session.connection().execute(branches[0]))
     else:
         # Both halves, each limited, in one statement (SQLite takes a limited member only as a subquery).
         both = union_all(*[select(b.subquery()) for b in branches]).subquery("page")
-        page = aliased(Message, both)
         order = (both.c.half.desc(), both.c.stage_due_at.desc(), both.c.id.desc()) if backwards \
             else (both.c.half, both.c.stage_due_at, both.c.id)
-        messages = list(session.exec(select(page).order_by(*order).limit(page_size + 1)))
+        messages = _shown(session.connection().execute(select(*[both.c[name] for name in SHOWN])
+                                                       .order_by(*order).limit(page_size + 1)))
     more = len(messages) > page_size
     messages = messages[:page_size]
     if backwards:
@@ -424,16 +439,16 @@ def _ranked(session: Session, where, found_rank, after: str | None, before: str 
         candidates = select(Message.id).where(where).order_by(Message.id.desc()).limit(COUNT_LIMIT + 1) \
             .cte("candidates")
     total = select(func.count()).select_from(candidates).scalar_subquery()
-    query = select(Message, found_rank.label("found_rank"), total.label("total")) \
+    query = select(*_SHOWN, found_rank.label("found_rank"), total.label("total")) \
         .where(Message.id.in_(select(candidates.c.id)))
     if cursor:
         bound = tuple_(literal(cursor[0]), literal(cursor[1]))
         key = tuple_(found_rank, Message.id)
         query = query.where(key > bound if backwards else key < bound)
     order = (found_rank, Message.id) if backwards else (found_rank.desc(), Message.id.desc())
-    got = session.exec(query.order_by(*order).limit(page_size + 1)).all()
+    got = session.connection().execute(query.order_by(*order).limit(page_size + 1)).all()
     if got:
-        counted = got[0][2]
+        counted = got[0].total
     else:  # nothing on this page: the count is not in it (a cursor past the end, or nothing matched)
         counted = session.exec(select(func.count()).select_from(candidates)).one() if cursor else 0
     more = len(got) > page_size
@@ -441,10 +456,10 @@ def _ranked(session: Session, where, found_rank, after: str | None, before: str 
     if backwards:
         got.reverse()
     has_prev = (bool(cursor) and not backwards) or (backwards and more)
-    return [m for m, _, _ in got], [float(r) for _, r, _ in got], counted, has_prev, more if not backwards else True
+    return _shown(got), [float(m.found_rank) for m in got], counted, has_prev, more if not backwards else True
 
 
-def _rows(session: Session, messages: list[Message], now: datetime, soon: datetime, q: str) -> list[Row]:
+def _rows(session: Session, messages: list[ShownMessage], now: datetime, soon: datetime, q: str) -> list[Row]:
     """The page's rows with the names they show: the classifier and the organizations the page has read,
     the people in one statement, none per row."""
     def wanted(ids) -> list[int]:

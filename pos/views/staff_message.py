@@ -465,6 +465,7 @@ def _moment(value: str) -> str:
 
 @bp.context_processor
 def _words():
+    tz = current_app.config["TIMEZONE"]  # once, not for every row of a list
     return dict(words=dict(stages={k.value: v for k, v in wf.STAGE_LABELS.items()},
                            actions=wf.ACTION_LABELS,
                            past={**{k.value: v for k, v in wf.ACTION_PAST.items()}, **PAST_EXTRA},
@@ -472,6 +473,6 @@ def _words():
                            step_status=STEP_STATUS,
                            active=[s.value for s in wf.ACTIVE_STAGES]),
                 waits_for=lambda m, names: inbox_service.waits_for(m, lambda uid: names.get(uid, "—")),
-                ending_lines=lambda m: endings.ending_lines(m, current_app.config["TIMEZONE"]),
+                ending_lines=lambda m: endings.ending_lines(m, tz),
                 numbers=lambda ids: _numbers(ids),
                 history_details=history_details, result_text=result_text, initials=initials)
