@@ -56,7 +56,8 @@ def test_the_whole_life_with_the_same_services_on_the_short_clock(session, env, 
     reply = public_reply.reply_of(session, incident.id)
     assert (reply.status, reply.text) == ("pending", "Яма на ул. Ленина заделана 2 декабря.")
     assert publication_row(session, incident).kind == "notify"
-    actions = [h.action for h in session.exec(select(HistoryEntry).where(HistoryEntry.message_id == incident.id))]
+    actions = [h.action for h in session.exec(select(HistoryEntry).where(HistoryEntry.message_id == incident.id)
+                                              .order_by(HistoryEntry.id))]
     assert actions == ["submit", "accept", "assign_executor", "prepare_answer", "approve"]
     # No letter to anybody: an incident has no applicant.
     assert all(not r.payload.get("to_applicant") for r in session.exec(select(OutboxEvent))
