@@ -74,9 +74,11 @@ def _filter_form(role: str, org_id: int | None, *, shown: bool = True) -> Filter
                                                               no_category_label="все (сначала выберите категорию)")
     if form.subcategory_id.data not in [value for value, _label in form.subcategory_id.choices]:
         form.subcategory_id.data = None  # one of another category: the list has changed under it
+    # Not pushed: the form's hx-push-url is inherited, and this request, racing the form's, would leave the
+    # address bar at «?category_id=…» alone when it answered last.
     form.category_id.render_kw = {"hx-get": url_for("staff.inbox"), "hx-trigger": "change",
                                   "hx-target": f"#{SUBCATEGORY_FILTER}", "hx-swap": "outerHTML",
-                                  "hx-include": "this"}
+                                  "hx-include": "this", "hx-push-url": "false"}
     if role == Role.EXECUTOR:
         del form.executor_id
     if not shown:
