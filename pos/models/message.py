@@ -96,7 +96,8 @@ class Message(SQLModel, table=True):
                       Index("ix_message_answered", "answered_at", "organization_id", "category_id", "kind", "id"))
 
 
-def _place_of(message: "Message") -> None:
+def place_of(message: "Message") -> None:
+    """The settlement and street of the message's address (pos.services.addresses.place), set on it."""
     from pos.services.addresses import place
     found = place(message.address or "")
     message.place_settlement = found.settlement if found is not None else None
@@ -105,13 +106,13 @@ def _place_of(message: "Message") -> None:
 
 @event.listens_for(Message, "before_insert")
 def _place_on_insert(_mapper, _connection, message: Message) -> None:
-    _place_of(message)
+    place_of(message)
 
 
 @event.listens_for(Message, "before_update")
 def _place_on_update(_mapper, _connection, message: Message) -> None:
     if inspect(message).attrs.address.history.has_changes():
-        _place_of(message)
+        place_of(message)
 
 
 class DeadlineMark(SQLModel, table=True):
