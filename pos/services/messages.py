@@ -53,28 +53,13 @@ def directory(session: Session, env: Env, *, subcategory_id=None) -> DbDirectory
                        subcategory_id=id_or_none(subcategory_id))
 
 
-def format_number(message: Message) -> str:
-    return f"ПОС-{message.received_at.year}-{message.id:06d}"
-
-
-def next_message_id(session: Session) -> int:
-    """The id the next message gets, taken before its INSERT. PostgreSQL: from the id column's sequence
-    (never given twice). SQLite: the id it would choose itself (the largest plus one; the table has no
+def _numbered_insert(postgresql: bool):
+    """A message's INSERT that takes its id and writes the number made of it, ПОС-YYYY-NNNNNN (the year's
+    prefix a parameter, the id at least six digits), in the same row, returning both: one statement instead of
+    two, and no UPDATE after it (that would index the row's search words and number a second time). The id:
+    PostgreSQL's from the column's sequence (never given twice); SQLite's the largest plus one (the table has no
     AUTOINCREMENT), safe because every transaction there holds the write lock from its first statement
     (`BEGIN IMMEDIATE`, pos.db) until its commit."""
-    postgresql = session.get_bind().dialect.name == "postgresql"
-    return session.execute(_NEXT_ID_POSTGRESQL if postgresql else _NEXT_ID_SQLITE).scalar_one()
-
-
-_NEXT_ID_POSTGRESQL = text("SELECT nextval(pg_get_serial_sequence('message', 'id'))")
-_NEXT_ID_SQLITE = select(func.coalesce(func.max(Message.id), 0) + 1)
-
-
-def _numbered_insert(postgresql: bool):
-    """A message's INSERT that takes its id as `next_message_id` does and writes the number made of it
-    (`format_number`: the year's prefix is a parameter, the id at least six digits) in the same row, returning
-    both: one statement instead of two, and no UPDATE after it (that would index the row's search words and
-    number a second time)."""
     table = Message.__table__
     if postgresql:
         n = select(func.nextval(func.pg_get_serial_sequence("message", "id")).label("id")).subquery("n")
