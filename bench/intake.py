@@ -9,8 +9,8 @@ SQL statements per request; the Open311 POST limit raised out of the way, still 
 descriptions, an address or a point, a contact now and then) are sent from `--threads` threads, each with a
 `requests.Session` of its own, after a warm-up of a few per thread with another key. Printed: messages a
 second (the requests over the wall time from the first to the last), the median and 95th percentile of a
-request's time, the SQL statements of one POST, the CPU time per POST of the web workers and of the
-PostgreSQL server processes (from /proc: what the load costs, whatever else the machine runs), and the same load in the same run against
+request's time, the SQL statements of one POST, the CPU time per POST of the web workers, of the
+PostgreSQL server processes and of the bench's own sending threads (on the same cores) (from /proc: what the load costs, whatever else the machine runs), and the same load in the same run against
 `bench.served:bare_post` (a Flask app that reads the form and answers, no database), with the ratio.
 
 Afterwards the database is checked: exactly `--requests` messages of the key, each with its own number
@@ -58,7 +58,8 @@ class Load(Timed):
     wall: float
     statuses: dict[int, int]
     statements: int | None = None
-    cpu: dict[str, float] | None = None  # CPU seconds during the load: the web workers' ("app"), the database's
+    # CPU seconds during the load: the web workers' ("app"), the database's, the bench's own ("client")
+    cpu: dict[str, float] | None = None
 
     @property
     def rate(self) -> float:
@@ -145,13 +146,14 @@ def load(base: str, key: str, codes: list[str], n: int, threads: int, label: str
     watched = processes() if processes else {}
     before = {what: {pid: cpu_seconds([pid]) for pid in pids} for what, pids in watched.items()}
     ready.wait()
-    started = time.perf_counter()
+    started, client_cpu = time.perf_counter(), time.process_time()
     for thread in workers:
         thread.join()
-    wall = time.perf_counter() - started
+    wall, client_cpu = time.perf_counter() - started, time.process_time() - client_cpu
     # A process that began during the load (a connection opened for a busier moment) counts from its start.
     cpu = {what: sum(cpu_seconds([pid]) - before[what].get(pid, 0.0) for pid in set(pids))
-           for what, pids in (processes() if processes else {}).items()} or None
+           for what, pids in (processes() if processes else {}).items()}
+    cpu["client"] = client_cpu  # this process's threads: on the same cores as the server
     return Load(label, times, wall, statuses, int(statistics.median(statements)) if statements else None, cpu)
 
 
@@ -204,12 +206,12 @@ def run_one(kind: str, messages: int, pg_url: str, seed: int, n: int, threads: i
 
 def table(result: dict) -> list[str]:
     floor: Load = result["floor"]
-    lines = ["| what | messages/s | p50 ms | p95 ms | SQL per POST | CPU ms per POST: web / database | p95 / bare "
-             "| messages/s / bare |", "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    lines = ["| what | messages/s | p50 ms | p95 ms | SQL per POST | CPU ms per POST: web / database / client "
+             "| p95 / bare | messages/s / bare |", "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for m in (result["measured"], floor):
         sql = "—" if m.statements is None else str(m.statements)
         cpu = "—" if not m.cpu else " / ".join(f"{m.cpu[what] / len(m.times) * 1000:.1f}" if what in m.cpu else "—"
-                                               for what in ("app", "database"))
+                                               for what in ("app", "database", "client"))
         lines.append(f"| {m.label} | {m.rate:.0f} | {m.p50 * 1000:.1f} | {m.p95 * 1000:.1f} | {sql} | {cpu} | "
                      f"{m.p95 / floor.p95:.1f} | {m.rate / floor.rate:.2f} |")
     return lines
