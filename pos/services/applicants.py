@@ -345,7 +345,8 @@ _NEW_APPLICANT = insert(Applicant.__table__)  # built once
 
 def send(session: Session, env: Env, fields: dict, *, uploads: list[files.Upload] = (), source: str = "web",
          user: User | None = None, applicant_id: int | None = None, contact: Applicant | None = None,
-         api_client_id: int | None = None, api_token: str | None = None, token: str | None = None) -> Message:
+         api_client_id: int | None = None, api_token: str | None = None, token: str | None = None,
+         classified: tuple[int, int] | None = None) -> Message:
     """Register a message: the author's contact row (if any), the message and its files, in one transaction.
 
     `token` is the sending form's: a form sent again raises `AlreadySent` with the message it sent,
@@ -373,7 +374,7 @@ def send(session: Session, env: Env, fields: dict, *, uploads: list[files.Upload
         fields["applicant_id"] = applicant_id
         return submit_message(session, env, fields, uploads=list(uploads), source=source,
                               api_client_id=api_client_id, user_id=user.id if user else None, api_token=api_token,
-                              form_token=token)
+                              form_token=token, classified=classified)
     except IntegrityError:
         session.rollback()
         if (earlier := sent_with(session, token, **owner)) is not None:

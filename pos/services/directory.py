@@ -16,12 +16,13 @@ from pos.models import (AcceleratedSubcategory, ApprovalStep, CalendarOverride, 
 from pos.workflow import DEFAULT_REGULATION, Actor, Grant, OrgInfo
 
 
-_POLICY = select(literal("calendar").label("what"), CalendarOverride.day, CalendarOverride.is_working,
+# Of the tables' own columns: a Core statement skips the ORM's execution (every new message reads this).
+_day, _rule = CalendarOverride.__table__.c, StageDeadline.__table__.c
+_POLICY = select(literal("calendar").label("what"), _day.day, _day.is_working,
                  cast(null(), Integer).label("jurisdiction_id"), cast(null(), String).label("kind"),
                  cast(null(), String).label("stage"), cast(null(), Integer).label("amount"),
                  cast(null(), String).label("unit")).union_all(
-    select(literal("stage"), null(), null(), StageDeadline.jurisdiction_id, StageDeadline.kind, StageDeadline.stage,
-           StageDeadline.amount, StageDeadline.unit))
+    select(literal("stage"), null(), null(), _rule.jurisdiction_id, _rule.kind, _rule.stage, _rule.amount, _rule.unit))
 
 
 def load_policy(session: Session, tz_name: str, max_postpone_days: int = MAX_POSTPONE_DAYS) -> DeadlinePolicy:
@@ -107,9 +108,11 @@ class DbDirectory:
     FEW = 3
 
     def __init__(self, session: Session, now: datetime, deadlines: DeadlinePolicy, *,
-                 subcategory_id: int | None = None):
+                 subcategory_id: int | None = None, classified: tuple[int, int] | None = None):
         """`subcategory_id`: the one a new message names, if known: the organizations looked up one by one
-        come with whether it is accelerated in their jurisdiction (`is_accelerated` then asks nothing)."""
+        come with whether it is accelerated in their jurisdiction (`is_accelerated` then asks nothing).
+        `classified`: a subcategory and its category the caller has just read, both active (an Open311 POST
+        reads them with its key): their checks ask nothing again."""
         self.session = session
         self.now = now
         self.deadlines = deadlines
@@ -118,6 +121,7 @@ class DbDirectory:
         self._accelerated: dict[tuple[int, int | None], bool] = {}
         self._all_accelerated: set[tuple[int, int]] | None = None
         self._subcategory_id = subcategory_id
+        self._classified = classified
 
     def _org_infos(self, query, **params) -> list[Organization]:
         """The organizations of `query` (one of `_ORGS`), their OrgInfo remembered."""
@@ -153,10 +157,14 @@ class DbDirectory:
         return grants_for(self.session, int(user_id))
 
     def category_of(self, subcategory_id):
+        if self._classified is not None and self._classified[0] == int(subcategory_id):
+            return self._classified[1]
         sub = self.session.get(Subcategory, int(subcategory_id))
         return sub.category_id if sub and sub.is_active else None
 
     def category_exists(self, category_id):
+        if self._classified is not None and self._classified[1] == int(category_id):
+            return True
         category = self.session.get(Category, int(category_id))
         return bool(category and category.is_active)
 

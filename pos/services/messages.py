@@ -46,11 +46,13 @@ class Done:
     outbox_ids: list[int] = field(default_factory=list)
 
 
-def directory(session: Session, env: Env, *, subcategory_id=None) -> DbDirectory:
+def directory(session: Session, env: Env, *, subcategory_id=None,
+              classified: tuple[int, int] | None = None) -> DbDirectory:
     """`subcategory_id`: a new message's (as its form gives it), so that its organization's look-up says whether
-    it is accelerated there too (pos.services.directory.DbDirectory)."""
+    it is accelerated there too; `classified`: its subcategory and category, already found active
+    (pos.services.directory.DbDirectory)."""
     return DbDirectory(session, clock.now(), load_policy(session, env.timezone, env.max_postpone_days),
-                       subcategory_id=id_or_none(subcategory_id))
+                       subcategory_id=id_or_none(subcategory_id), classified=classified)
 
 
 def _numbered_insert(postgresql: bool):
@@ -148,10 +150,12 @@ def _entry_row(message: Message, outcome: wf.Outcome, actor_id: int | None, now)
 
 def submit_message(session: Session, env: Env, fields: dict, *, uploads: list[files.Upload] = (),
                    source: str = "web", api_client_id: int | None = None, user_id: int | None = None,
-                   api_token: str | None = None, form_token: str | None = None) -> Message:
+                   api_token: str | None = None, form_token: str | None = None,
+                   classified: tuple[int, int] | None = None) -> Message:
     """Register a new message: validate everything, then write it, its files and its history at once.
-    `form_token` is the sending form's own (unique): the same form sent twice fails the second time."""
-    ctx = directory(session, env, subcategory_id=fields.get("subcategory_id"))
+    `form_token` is the sending form's own (unique): the same form sent twice fails the second time.
+    `classified`: the fields' subcategory and category as the caller has just found them, both active."""
+    ctx = directory(session, env, subcategory_id=fields.get("subcategory_id"), classified=classified)
     checked = files.check(list(uploads))
     try:
         message, _entry, rows = _create(session, env, ctx, fields, source=source, api_client_id=api_client_id,

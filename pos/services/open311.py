@@ -12,7 +12,7 @@ import hashlib
 import re
 import secrets
 from datetime import datetime, timedelta
-from typing import Mapping
+from typing import Mapping, NamedTuple
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, func
@@ -90,31 +90,52 @@ def client_for_key(session: Session, key: str | None, *, required: bool) -> ApiC
     return _active(session.exec(_CLIENT_BY_KEY, params={"key_hash": key_hash(key)}).first())
 
 
-def _active(client: ApiClient | None) -> ApiClient:
+def _active(client):
+    """An ApiClient or a PostingClient of an active key; else refused."""
     if client is None or not client.is_active:
         raise ApiError(403, "Неверный или отозванный api_key.")
     return client
 
 
-# A POST's key and the service it names, in one statement (every POST needs both); no row: no such key.
-_CLIENT_AND_SERVICE = (select(ApiClient, Subcategory, Category).select_from(ApiClient)
-                       .outerjoin(Subcategory, Subcategory.id == bindparam("sub_id"))
-                       .outerjoin(Category, Category.id == Subcategory.category_id)
-                       .where(ApiClient.key_hash == bindparam("key_hash")))
+class PostingClient(NamedTuple):
+    """What a POST needs of its API client."""
+    id: int
+    organization_id: int | None
+    is_active: bool
 
 
-def _client_and_service(session: Session, key: str | None, code: str) -> tuple[ApiClient, tuple | None]:
+class Service(NamedTuple):
+    """A service (a subcategory) a POST names, with its category."""
+    subcategory_id: int
+    category_id: int
+
+
+# A POST's key and the service it names, in one statement (every POST needs both), as plain columns (the ORM's
+# three objects cost more than the statement); no row: no such key.
+# The tables' own columns, not the models' attributes: a Core statement skips the ORM's execution.
+_client, _sub, _category = ApiClient.__table__.c, Subcategory.__table__.c, Category.__table__.c
+_CLIENT_AND_SERVICE = (select(_client.id, _client.organization_id, _client.is_active, _sub.id, _sub.is_active,
+                              _category.id, _category.is_active).select_from(ApiClient.__table__)
+                       .outerjoin(Subcategory.__table__, _sub.id == bindparam("sub_id"))
+                       .outerjoin(Category.__table__, _category.id == _sub.category_id)
+                       .where(_client.key_hash == bindparam("key_hash")))
+
+
+def _client_and_service(session: Session, key: str | None, code: str) -> tuple[PostingClient, Service | None]:
     """The client of the key (refused as `client_for_key` refuses it) and the service of the code (None: no
     such active service), asked together when the code can name one."""
     sub_id = params.id_or_none(code)
     if not key or sub_id is None:
-        return client_for_key(session, key, required=True), None
-    row = session.exec(_CLIENT_AND_SERVICE, params={"key_hash": key_hash(key), "sub_id": sub_id}).first()
-    client, sub, category = row if row is not None else (None, None, None)
-    client = _active(client)
-    if sub is None or category is None or not sub.is_active or not category.is_active:
+        client = client_for_key(session, key, required=True)
+        return PostingClient(client.id, client.organization_id, client.is_active), None
+    row = session.execute(_CLIENT_AND_SERVICE, {"key_hash": key_hash(key), "sub_id": sub_id}).first()
+    if row is None:
+        _active(None)
+    client_id, org_id, client_active, found_sub, sub_active, category_id, category_active = row
+    client = _active(PostingClient(client_id, org_id, client_active))
+    if found_sub is None or category_id is None or not sub_active or not category_active:
         return client, None
-    return client, (sub, category)
+    return client, Service(found_sub, category_id)
 
 
 # --- services ----------------------------------------------------------------------------
@@ -332,7 +353,6 @@ def create_request(session: Session, env: Env, form: Mapping) -> list[dict]:
         raise ApiError(400, "service_code: укажите код услуги (список: services.json).")
     if found is None:
         raise ApiError(400, f"service_code: неизвестная услуга «{code}». Список услуг: services.json.")
-    sub, category = found
     has_point = bool(form.get("lat") or form.get("long"))
     if not (form.get("address_string") or "").strip() and not has_point:
         raise ApiError(400, "Укажите место: address_string или обе координаты lat и long.")
@@ -346,13 +366,13 @@ def create_request(session: Session, env: Env, form: Mapping) -> list[dict]:
         fields = applicants.message_fields({"text": description + media if description else "",
                                             "address": form.get("address_string"), "latitude": form.get("lat"),
                                             "longitude": form.get("long")})
-        fields.update(category_id=category.id, subcategory_id=sub.id)
+        fields.update(category_id=found.category_id, subcategory_id=found.subcategory_id)
         if client.organization_id is not None:
             fields["organization_id"] = client.organization_id
         contact = applicants.contact_applicant(form, consent_version=applicants.API_CONSENT_VERSION,
                                                require_email=False)
         message = applicants.send(session, env, fields, source="api", contact=contact, api_client_id=client.id,
-                                  api_token=token)
+                                  api_token=token, classified=found)
     except Refused as exc:
         raise ApiError(400, f"{PARAMETERS.get(exc.field, exc.field or 'запрос')}: {exc}") from None
     due = clock.as_utc(message.answer_due_at).astimezone(ZoneInfo(env.timezone))
