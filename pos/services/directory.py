@@ -2,11 +2,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Integer, String, bindparam, cast, func, literal, null
-from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
 from pos.deadlines import INCIDENT, MAX_POSTPONE_DAYS, DeadlinePolicy, ProductionCalendar, StageRule
@@ -78,24 +76,28 @@ def actor_for(session: Session, user) -> Actor:
     return Actor(user_id=user.id, grants=grants, applicant_id=applicant_id)
 
 
-_ROOT = aliased(Organization)
 # Organizations with their jurisdiction (the tree's root), built once: a statement's construction costs more
-# than its run. Each is used as is or with one bound parameter.
-_ORGS = (select(Organization, _ROOT.id, _ROOT.regulation)
-         .outerjoin(_ROOT, _ROOT.id == func.coalesce(Organization.root_id, Organization.id)))
-_ORG = _ORGS.where(Organization.id == bindparam("org_id"))
-_COMPETENT = (_ORGS.join(OrganizationCategory, OrganizationCategory.organization_id == Organization.id)
-              .where(OrganizationCategory.category_id == bindparam("category_id"), Organization.is_active)
-              .order_by(Organization.id))
+# than its run. Each is used as is or with one bound parameter. Plain columns of the tables (a Core statement:
+# no ORM objects to build, no ORM execution), the few the workflow's OrgInfo needs.
+_org, _root_table = Organization.__table__, Organization.__table__.alias("root")
+_ORGS = (select(_org.c.id, _org.c.name, _org.c.path, _org.c.regulation, _org.c.is_active,
+                _root_table.c.id.label("root_id"), _root_table.c.regulation.label("root_regulation"))
+         .select_from(_org.outerjoin(_root_table, _root_table.c.id == func.coalesce(_org.c.root_id, _org.c.id))))
+_ORG = _ORGS.where(_org.c.id == bindparam("org_id"))
+_competence = OrganizationCategory.__table__.c
+_COMPETENT = (_ORGS.join(OrganizationCategory.__table__, _competence.organization_id == _org.c.id)
+              .where(_competence.category_id == bindparam("category_id"), _org.c.is_active)
+              .order_by(_org.c.id))
 _ACCELERATED_ANYWHERE = (select(AcceleratedSubcategory.subcategory_id)
                          .where(AcceleratedSubcategory.subcategory_id == bindparam("subcategory_id")).limit(1))
 _ACCELERATED_IN = _ACCELERATED_ANYWHERE.where(AcceleratedSubcategory.jurisdiction_id == bindparam("jurisdiction_id"))
 _ALL_ACCELERATED = select(AcceleratedSubcategory.jurisdiction_id, AcceleratedSubcategory.subcategory_id)
 # The same organizations, each with whether the subcategory `subcategory_id` is accelerated in its jurisdiction:
 # a new message's organization and its deadline's answer in one statement.
-_ACCELERATED_HERE = (select(AcceleratedSubcategory.subcategory_id)
-                     .where(AcceleratedSubcategory.subcategory_id == bindparam("subcategory_id"),
-                            AcceleratedSubcategory.jurisdiction_id == func.coalesce(_ROOT.id, Organization.id))
+_accelerated = AcceleratedSubcategory.__table__.c
+_ACCELERATED_HERE = (select(_accelerated.subcategory_id)
+                     .where(_accelerated.subcategory_id == bindparam("subcategory_id"),
+                            _accelerated.jurisdiction_id == func.coalesce(_root_table.c.id, _org.c.id))
                      .exists().label("accelerated"))
 _WITH_ACCELERATED = {query: query.add_columns(_ACCELERATED_HERE) for query in (_ORG, _COMPETENT)}
 
@@ -123,20 +125,20 @@ class DbDirectory:
         self._subcategory_id = subcategory_id
         self._classified = classified
 
-    def _org_infos(self, query, **params) -> list[Organization]:
-        """The organizations of `query` (one of `_ORGS`), their OrgInfo remembered."""
+    def _org_infos(self, query, **params) -> list:
+        """The organizations of `query` (one of `_ORGS`), their OrgInfo remembered; the rows returned."""
         sub = self._subcategory_id
         if sub is not None and query in _WITH_ACCELERATED:
             rows = self.session.execute(_WITH_ACCELERATED[query], {**params, "subcategory_id": sub}).all()
         else:
             rows = self.session.execute(query, params).all()
-        for o, root_id, regulation, *accelerated in rows:
+        for org_id, name, _path, own_regulation, is_active, root_id, regulation, *accelerated in rows:
             if root_id is None:  # no root row: the organization stands for its own jurisdiction
-                root_id, regulation = o.id, o.regulation
-            self._orgs[o.id] = OrgInfo(o.id, root_id, regulation, o.is_active, o.name)
+                root_id, regulation = org_id, own_regulation
+            self._orgs[org_id] = OrgInfo(org_id, root_id, regulation, is_active, name)
             if accelerated:
                 self._accelerated[(sub, root_id)] = bool(accelerated[0])
-        return [row[0] for row in rows]
+        return rows
 
     def org(self, org_id):
         if org_id is None:
