@@ -28,6 +28,10 @@ from pos import queue
 log = logging.getLogger(__name__)
 
 SEEN, SINCE = "_pos_seen", "_pos_since"  # last request, sign-in (epoch seconds)
+# The last request is written down at most this often (and a tenth of the idle timeout, if shorter): the session
+# is stored in Redis only when something in it changes, not on every page. The idle timeout counts from the
+# request written down, so a session may end up to this much before the idle time after its last page.
+SEEN_STEP = 60.0
 # Endpoints that live without a session: they work while Redis is down.
 SESSIONLESS_PREFIXES = ("static", "health.", "open311.", "embed.", "favicon")
 
@@ -130,7 +134,8 @@ def _enforce(app: Flask) -> None:
         session.clear()
         flash("Сеанс завершён: слишком долго не было действий или истёк срок входа. Войдите снова.", "info")
         return
-    session[SEEN] = now
+    if now - seen >= min(SEEN_STEP, idle / 10):
+        session[SEEN] = now
 
 
 def init_app(app: Flask) -> None:
@@ -138,6 +143,8 @@ def init_app(app: Flask) -> None:
     config.setdefault("SESSION_KEY_PREFIX", f"{config['QUEUE_NAMESPACE']}-session:")
     # Redis drops a session nobody used for the idle timeout; the check below is the exact rule.
     config["PERMANENT_SESSION_LIFETIME"] = timedelta(minutes=config["SESSION_IDLE_MINUTES"])
+    # Stored when changed, not on every request (Flask's default): a page that changes nothing writes nothing.
+    config["SESSION_REFRESH_EACH_REQUEST"] = False
     app.session_interface = PosSessionInterface(app)
     app.before_request(lambda: _enforce(app))
     user_logged_in.connect(_signed_in, app)

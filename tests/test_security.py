@@ -144,6 +144,27 @@ def test_idle_timeout_ends_a_session_nobody_used(site, monkeypatch):
     assert not opens_staff(client)
 
 
+def test_a_page_that_changes_nothing_stores_no_session(site, monkeypatch):
+    # The last request is written down once a minute at most: pages in between write nothing to Redis.
+    app = fresh_app(site)
+    now = [time.time()]
+    monkeypatch.setattr(sessions, "wall_time", lambda: now[0])
+    client = sign_in(app, "moderator")
+    assert opens_staff(client)  # the first page keeps its form's CSRF token in the session
+    stored = []
+    upsert = sessions.PosSessionInterface._upsert_session
+    monkeypatch.setattr(sessions.PosSessionInterface, "_upsert_session",
+                        lambda self, *args: stored.append(1) or upsert(self, *args))
+    for _ in range(3):
+        now[0] += 5
+        assert opens_staff(client)
+    assert stored == []
+    now[0] += sessions.SEEN_STEP
+    assert opens_staff(client) and stored == [1]  # and the idle time counts from this request
+    now[0] += app.config["SESSION_IDLE_MINUTES"] * 60 - 5
+    assert opens_staff(client)
+
+
 def test_absolute_timeout_ends_even_a_busy_session(site, monkeypatch):
     app = fresh_app(site)
     idle, longest = app.config["SESSION_IDLE_MINUTES"] * 60, app.config["SESSION_MAX_HOURS"] * 3600
