@@ -66,8 +66,7 @@ def _template_helpers() -> dict:
     from pos.services import choices
 
     def org_name(org_id):
-        org = choices.organization(db(), org_id)
-        return org.short_name or org.name if org else ""
+        return choices.org_short_name(db(), org_id)
 
     def nav_links():
         role = current_role()

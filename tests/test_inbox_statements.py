@@ -101,6 +101,9 @@ def test_a_page_costs_the_same_statements_for_5_and_for_50_rows(staff_app):
     clients = {login: staff_app.client(login) for login, _ in pages}
     for client in clients.values():  # the first request after signing in also renews the session
         client.get("/staff/")
+    for login, query in pages:  # and the first of a page reads the directory this process then keeps
+        for headers in (None, ROWS):
+            clients[login].get(f"/staff/?{query}", headers=headers or {})
     few = {(login, query, h): _count(staff_app, clients, login, query, headers)
            for login, query in pages for h, headers in (("page", None), ("rows", ROWS))}
     _copies(staff_app, 60)
@@ -116,10 +119,13 @@ def test_a_page_costs_the_same_statements_for_5_and_for_50_rows(staff_app):
 def test_a_deep_page_costs_the_same_as_the_first(staff_app):
     client = staff_app.client("analyst")
     client.get("/staff/")
+    client.get("/staff/?stage=all", headers=ROWS)  # reads the directory this process then keeps
     with counted(staff_app.engine) as first:
         html = client.get("/staff/?stage=all", headers=ROWS).get_data(as_text=True)
     after = re.search(r'href="/staff/\?after=([^"&]+)', html)
     assert after, "no next page"
     with counted(staff_app.engine) as second:
         response = client.get(f"/staff/?stage=all&after={after.group(1)}", headers=ROWS)
-    assert response.status_code == 200 and len(second) == len(first)
+    # No more than the first (one fewer when none of its rows waits for a person: no names to read).
+    assert response.status_code == 200
+    assert len(second) <= len(first), "\n".join(first) + "\n=====\n" + "\n".join(second)

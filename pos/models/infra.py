@@ -63,6 +63,16 @@ class CalendarOverride(SQLModel, table=True):
     note: str = Field(default="", max_length=300)
 
 
+class ReferenceVersion(SQLModel, table=True):
+    """One row: a random token that every change of the directory's rows (organizations, the classifier, the
+    staff and their roles, the deadline policy) replaces in its own transaction (pos.services.reference).
+    What a process keeps of those rows between requests holds while the token it was read under does; a token
+    is never written twice, so a change rolled back leaves nothing kept under it."""
+    __tablename__ = "reference_version"
+    id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    token: str = Field(max_length=32)
+
+
 class ApiClient(SQLModel, table=True):
     """An Open311 client with its API key (only a hash is kept)."""
     __tablename__ = "api_client"

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, select
 
 from pos.models import AnswerTemplate, Category, Organization, RoleGrant, RoleGrantCategory, Subcategory, User
+from pos.services import reference
 from pos.workflow import Role
 
 _CACHED = ("pos.organizations", "pos.categories")
@@ -48,10 +49,20 @@ def organization(session: Session, org_id: int | None) -> Organization | None:
 
 
 def subtree_of(session: Session, org_ids: Iterable[int | None]) -> list[int]:
-    """The organizations and everything under them, as sorted ids."""
-    wanted = set(org_ids)
-    paths = tuple(o.path for o in _all_organizations(session) if o.id in wanted)
-    return sorted(o.id for o in _all_organizations(session) if paths and o.path.startswith(paths))
+    """The organizations and everything under them, as sorted ids (kept: pos.services.reference)."""
+    wanted = tuple(sorted({i for i in org_ids if i is not None}))
+
+    def read():
+        paths = tuple(o.path for o in _all_organizations(session) if o.id in wanted)
+        return sorted(o.id for o in _all_organizations(session) if paths and o.path.startswith(paths))
+    return list(reference.kept(session, ("subtree", wanted), read))
+
+
+def org_short_names(session: Session) -> dict[int, str]:
+    """Every organization's short name (its name if it has none) by id, the closed ones too (kept; not to be
+    changed by the caller)."""
+    return reference.kept(session, ("org names",), lambda: {
+        o.id: o.short_name or o.name for o in organizations(session, active_only=False)})
 
 
 def org_label(org: Organization, parents: dict[int, Organization] | None = None) -> str:
@@ -91,15 +102,15 @@ def executors(session: Session, org_id: int | None) -> list[User]:
 
 
 def executors_of(session: Session, org_ids: list[int]) -> list:
-    """The executors and coordinators of any of these organizations (id, full_name, position), by name, each
-    once: one statement."""
+    """The executors and coordinators of any of these organizations (rows of id, full_name, position), by name,
+    each once: one statement, kept between requests (pos.services.reference)."""
     if not org_ids:
         return []
-    return list(session.exec(select(User.id, User.full_name, User.position)
-                             .join(RoleGrant, RoleGrant.user_id == User.id)
-                             .where(RoleGrant.organization_id.in_(org_ids),
-                                    RoleGrant.role.in_([Role.EXECUTOR, Role.COORDINATOR]), User.is_active)
-                             .order_by(User.full_name, User.id).distinct()).all())
+    return reference.kept(session, ("executors", tuple(sorted(org_ids))), lambda: list(session.exec(
+        select(User.id, User.full_name, User.position).join(RoleGrant, RoleGrant.user_id == User.id)
+        .where(RoleGrant.organization_id.in_(org_ids), RoleGrant.role.in_([Role.EXECUTOR, Role.COORDINATOR]),
+               User.is_active)
+        .order_by(User.full_name, User.id).distinct()).all()))
 
 
 def heads(session: Session, org_id: int | None, category_id: int | None = None) -> list[User]:
@@ -132,8 +143,9 @@ def categories(session: Session) -> list[Category]:
 
 
 def category_names(session: Session) -> dict[int, str]:
-    """Every category's name by id, those no longer in use too (old messages keep them)."""
-    return {c.id: c.name for c in _all_categories(session)}
+    """Every category's name by id, those no longer in use too (old messages keep them); kept
+    (pos.services.reference), not to be changed by the caller."""
+    return reference.kept(session, ("category names",), lambda: {c.id: c.name for c in _all_categories(session)})
 
 
 def subcategory_options(session: Session, category_id: int | None, *, any_label: str,
@@ -142,9 +154,33 @@ def subcategory_options(session: Session, category_id: int | None, *, any_label:
     subcategories (the classifier has ~90 of them, 14 named «Иное»), none before a category is chosen."""
     if category_id is None:
         return [("", no_category_label)]
-    subs = session.exec(select(Subcategory).where(Subcategory.category_id == category_id, Subcategory.is_active)
-                        .order_by(Subcategory.name))
-    return [("", any_label)] + [(s.id, s.name) for s in subs]
+    subs = reference.kept(session, ("subcategories", category_id), lambda: [
+        (s.id, s.name) for s in session.exec(select(Subcategory.id, Subcategory.name)
+                                             .where(Subcategory.category_id == category_id, Subcategory.is_active)
+                                             .order_by(Subcategory.name))])
+    return [("", any_label)] + subs
+
+
+def category_options(session: Session) -> list[tuple[int, str]]:
+    """The categories in use as a select's options (id, name), by name."""
+    return reference.kept(session, ("categories",), lambda: [(c.id, c.name) for c in categories(session)])
+
+
+def org_options(session: Session, within: int | None) -> list[tuple[int, str]]:
+    """Every organization (`within` None) or one's subtree, as a select's options (id, label), tree order; the
+    closed ones too (their messages stay)."""
+    def read():
+        orgs = organizations(session, active_only=False)
+        if within is not None:
+            ids = set(subtree_ids(session, within))
+            orgs = [o for o in orgs if o.id in ids]
+        return org_labels(orgs)
+    return reference.kept(session, ("organizations", within), read)
+
+
+def org_short_name(session: Session, org_id: int | None) -> str:
+    """The short name of an organization (its name if it has none); "" for none."""
+    return org_short_names(session).get(org_id, "") if org_id else ""
 
 
 def templates(session: Session, category_id: int | None) -> list[AnswerTemplate]:

@@ -11,6 +11,7 @@ from pos.deadlines import INCIDENT, MAX_POSTPONE_DAYS, DeadlinePolicy, Productio
 from pos.models import (AcceleratedSubcategory, ApprovalStep, CalendarOverride, Message, Organization,
                         OrganizationCategory, RoleGrant, RoleGrantCategory, StageDeadline, Subcategory, Category,
                         Applicant)
+from pos.services import reference
 from pos.workflow import DEFAULT_REGULATION, Actor, Grant, OrgInfo
 
 
@@ -32,6 +33,13 @@ def load_policy(session: Session, tz_name: str, max_postpone_days: int = MAX_POS
         else:
             (incident_rules if kind == INCIDENT else rules)[(jurisdiction_id, stage)] = StageRule(amount, unit)
     return DeadlinePolicy(ProductionCalendar(days), ZoneInfo(tz_name), rules, max_postpone_days, incident_rules)
+
+
+def kept_policy(session: Session, tz_name: str, max_postpone_days: int = MAX_POSTPONE_DAYS) -> DeadlinePolicy:
+    """`load_policy`, kept by the process between requests while the directory stays as it is
+    (pos.services.reference)."""
+    return reference.kept(session, ("policy", tz_name, max_postpone_days),
+                          lambda: load_policy(session, tz_name, max_postpone_days))
 
 
 def regulation_of(session: Session, org_id: int | None) -> str:
@@ -100,6 +108,7 @@ _ACCELERATED_HERE = (select(_accelerated.subcategory_id)
                             _accelerated.jurisdiction_id == func.coalesce(_root_table.c.id, _org.c.id))
                      .exists().label("accelerated"))
 _WITH_ACCELERATED = {query: query.add_columns(_ACCELERATED_HERE) for query in (_ORG, _COMPETENT)}
+_KEPT = (_COMPETENT, _WITH_ACCELERATED[_COMPETENT])
 
 
 class DbDirectory:
@@ -129,7 +138,10 @@ class DbDirectory:
         """The organizations of `query` (one of `_ORGS`), their OrgInfo remembered; the rows returned."""
         sub = self._subcategory_id
         if sub is not None and query in _WITH_ACCELERATED:
-            rows = self.session.execute(_WITH_ACCELERATED[query], {**params, "subcategory_id": sub}).all()
+            query, params = _WITH_ACCELERATED[query], {**params, "subcategory_id": sub}
+        if query in _KEPT:  # a new message's route: kept between requests (pos.services.reference)
+            rows = reference.kept(self.session, ("competent", *sorted(params.items())),
+                                  lambda: self.session.execute(query, params).all())
         else:
             rows = self.session.execute(query, params).all()
         for org_id, name, _path, own_regulation, is_active, root_id, regulation, *accelerated in rows:

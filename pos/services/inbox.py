@@ -466,7 +466,7 @@ def _rows(session: Session, messages: list[ShownMessage], now: datetime, soon: d
         return sorted({i for i in ids if i is not None})
 
     categories = choices.category_names(session)
-    organizations = {o.id: o.short_name or o.name for o in choices.organizations(session, active_only=False)}
+    organizations = choices.org_short_names(session)
     assignees = wanted(m.assignee_id for m in messages)
     people = dict(session.exec(select(User.id, User.full_name).where(User.id.in_(assignees))).all()) \
         if assignees else {}

@@ -18,7 +18,7 @@ from pos.models import ApprovalStep, Attachment, HistoryEntry, Message, User
 from pos.models.message import place_of
 from pos.params import id_or_none
 from pos.services import facts, files, outbox, public_reply
-from pos.services.directory import DbDirectory, actor_for, load_policy
+from pos.services.directory import DbDirectory, actor_for, kept_policy
 
 
 class Conflict(Exception):
@@ -51,7 +51,7 @@ def directory(session: Session, env: Env, *, subcategory_id=None,
     """`subcategory_id`: a new message's (as its form gives it), so that its organization's look-up says whether
     it is accelerated there too; `classified`: its subcategory and category, already found active
     (pos.services.directory.DbDirectory)."""
-    return DbDirectory(session, clock.now(), load_policy(session, env.timezone, env.max_postpone_days),
+    return DbDirectory(session, clock.now(), kept_policy(session, env.timezone, env.max_postpone_days),
                        subcategory_id=id_or_none(subcategory_id), classified=classified)
 
 

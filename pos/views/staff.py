@@ -14,7 +14,7 @@ from pos.auth import current_actor, current_role, staff_required
 from pos.forms.staff import FilterForm
 from pos.models import Notification
 from pos.services import choices, exports, inbox as inbox_service, inbox_export as inbox_export_service, pd_audit
-from pos.services.directory import load_policy
+from pos.services.directory import kept_policy
 from pos.web import db, htmx, htmx_fragment_request, register_nav
 from pos.wording import person_label
 from pos.workflow import ROLE_LABELS, STAGE_LABELS, Role
@@ -44,7 +44,7 @@ def targeted(target: str) -> bool:
 
 
 def policy():
-    return load_policy(db(), current_app.config["TIMEZONE"])
+    return kept_policy(db(), current_app.config["TIMEZONE"])
 
 
 @bp.app_template_filter("local")
@@ -67,8 +67,7 @@ def _filter_form(role: str, org_id: int | None, *, shown: bool = True) -> Filter
     default = "все в работе" if role in (Role.CURATOR, Role.ANALYST) else "все"
     form.stage.choices = [("", default)] + [(s, STAGE_FILTER_LABELS[s]) for s in inbox_service.stage_choices(role)
                                             if s != inbox_service.IN_WORK]
-    cats = choices.categories(session)
-    form.category_id.choices = [("", "все")] + [(c.id, c.name) for c in cats]
+    form.category_id.choices = [("", "все")] + choices.category_options(session)
     # The subcategories follow the chosen category: htmx swaps the field in, without JavaScript «Показать» does.
     form.subcategory_id.choices = choices.subcategory_options(session, form.category_id.data, any_label="все",
                                                               no_category_label="все (сначала выберите категорию)")
@@ -83,14 +82,10 @@ def _filter_form(role: str, org_id: int | None, *, shown: bool = True) -> Filter
         del form.executor_id
     if not shown:
         return form
-    if role in (Role.MODERATOR, Role.ANALYST) or org_id is None:
-        orgs = choices.organizations(session, active_only=False)
-    else:
-        within = set(choices.subtree_ids(session, org_id))
-        orgs = [o for o in choices.organizations(session, active_only=False) if o.id in within]
-    form.organization_id.choices = [("", "все")] + choices.org_labels(orgs)
-    people = choices.executors_of(session, [o.id for o in orgs] if role == Role.CURATOR else
-                                  [o.id for o in orgs if o.id == org_id])
+    orgs = choices.org_options(session, None if role in (Role.MODERATOR, Role.ANALYST) else org_id)
+    form.organization_id.choices = [("", "все")] + orgs
+    people = choices.executors_of(session, [o for o, _label in orgs] if role == Role.CURATOR else
+                                  [o for o, _label in orgs if o == org_id])
     mine = [(current_user.id, "назначенные мне")] if any(u.id == current_user.id for u in people) else []
     if "executor_id" in form:
         form.executor_id.choices = [("", "все"), *mine] + [(u.id, person_label(u.full_name, u.position))
