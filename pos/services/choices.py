@@ -58,6 +58,11 @@ def subtree_of(session: Session, org_ids: Iterable[int | None]) -> list[int]:
     return list(reference.kept(session, ("subtree", wanted), read))
 
 
+def org_paths(session: Session) -> dict[int, str]:
+    """Every organization's path in the tree ("/1/12/") by id (kept; not to be changed by the caller)."""
+    return reference.kept(session, ("org paths",), lambda: {o.id: o.path for o in _all_organizations(session)})
+
+
 def org_short_names(session: Session) -> dict[int, str]:
     """Every organization's short name (its name if it has none) by id, the closed ones too (kept; not to be
     changed by the caller)."""
@@ -146,6 +151,12 @@ def category_names(session: Session) -> dict[int, str]:
     """Every category's name by id, those no longer in use too (old messages keep them); kept
     (pos.services.reference), not to be changed by the caller."""
     return reference.kept(session, ("category names",), lambda: {c.id: c.name for c in _all_categories(session)})
+
+
+def subcategory_names(session: Session) -> dict[int, str]:
+    """Every subcategory's name by id, those no longer in use too (kept; not to be changed by the caller)."""
+    return reference.kept(session, ("subcategory names",), lambda: dict(
+        session.exec(select(Subcategory.id, Subcategory.name)).all()))
 
 
 def subcategory_options(session: Session, category_id: int | None, *, any_label: str,

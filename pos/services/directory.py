@@ -44,9 +44,16 @@ def kept_policy(session: Session, tz_name: str, max_postpone_days: int = MAX_POS
 
 def regulation_of(session: Session, org_id: int | None) -> str:
     """The regulation of the organization's jurisdiction (its tree's root); the platform's default for none."""
-    org = session.get(Organization, int(org_id)) if org_id else None
-    root = session.get(Organization, org.root_id or org.id) if org is not None else None
-    return root.regulation if root is not None and root.regulation else DEFAULT_REGULATION
+    return _regulations(session).get(int(org_id), DEFAULT_REGULATION) if org_id else DEFAULT_REGULATION
+
+
+def _regulations(session: Session) -> dict[int, str]:
+    """Each organization's jurisdiction's regulation, those set (kept: pos.services.reference)."""
+    def read():
+        orgs = session.execute(select(_org.c.id, _org.c.root_id, _org.c.regulation)).all()
+        own = {id_: regulation for id_, _root, regulation in orgs}
+        return {id_: own.get(root or id_) for id_, root, _regulation in orgs if own.get(root or id_)}
+    return reference.kept(session, ("regulations",), read)
 
 
 # A person's grants with the categories each is limited to, and their applicant profile: one statement.
@@ -108,7 +115,7 @@ _ACCELERATED_HERE = (select(_accelerated.subcategory_id)
                             _accelerated.jurisdiction_id == func.coalesce(_root_table.c.id, _org.c.id))
                      .exists().label("accelerated"))
 _WITH_ACCELERATED = {query: query.add_columns(_ACCELERATED_HERE) for query in (_ORG, _COMPETENT)}
-_KEPT = (_COMPETENT, _WITH_ACCELERATED[_COMPETENT])
+_KEPT = (_ORG, _COMPETENT, *_WITH_ACCELERATED.values())
 
 
 class DbDirectory:
@@ -139,7 +146,7 @@ class DbDirectory:
         sub = self._subcategory_id
         if sub is not None and query in _WITH_ACCELERATED:
             query, params = _WITH_ACCELERATED[query], {**params, "subcategory_id": sub}
-        if query in _KEPT:  # a new message's route: kept between requests (pos.services.reference)
+        if query in _KEPT:  # kept between requests (pos.services.reference)
             rows = reference.kept(self.session, ("competent", *sorted(params.items())),
                                   lambda: self.session.execute(query, params).all())
         else:

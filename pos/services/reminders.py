@@ -4,8 +4,8 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from pos import clock
-from pos.models import HistoryEntry, Message, Organization, User
-from pos.services import outbox
+from pos.models import HistoryEntry, Message, User
+from pos.services import choices, outbox
 from pos.services.directory import actor_for
 from pos.workflow import ACTIVE_STAGES, MAX_COMMENT, Event, Invalid, NotAllowed, Role, Stage
 
@@ -19,8 +19,8 @@ def _curates(session: Session, actor, org_id: int | None) -> bool:
     """A curator of the message's organization or of an organization above it."""
     if org_id is None:
         return False
-    org = session.get(Organization, org_id)
-    ancestors = {int(part) for part in org.path.strip("/").split("/") if part} if org else set()
+    path = choices.org_paths(session).get(org_id, "")
+    ancestors = {int(part) for part in path.strip("/").split("/") if part}
     return any(g.role == Role.CURATOR and g.organization_id in ancestors for g in actor.grants)
 
 

@@ -203,11 +203,9 @@ def _offer_label(name: str) -> str:
 
 
 def _classifier_names(message: Message) -> dict:
-    from pos.models import Category, Subcategory
     session = db()
-    cat = session.get(Category, message.category_id) if message.category_id else None
-    sub = session.get(Subcategory, message.subcategory_id) if message.subcategory_id else None
-    return {"category": cat.name if cat else "", "subcategory": sub.name if sub else ""}
+    return {"category": choices.category_names(session).get(message.category_id, ""),
+            "subcategory": choices.subcategory_names(session).get(message.subcategory_id, "")}
 
 
 def _render(message: Message, status: int = 200, **kwargs):
@@ -381,21 +379,17 @@ PAST_EXTRA = {"deadlines_recomputed": "Сроки пересчитаны", remin
 
 def history_details(entry: HistoryEntry, names: dict[int, str]) -> list[str]:
     """The particulars of one history entry, in words."""
-    from pos.models import Category, Subcategory
-    from pos.models import Organization
     d = entry.details or {}
 
     def org_name(org_id):
-        org = db().get(Organization, org_id)
-        return (org.short_name or org.name) if org else "—"
+        return choices.org_short_name(db(), org_id) or "—"
     lines = []
     if d.get("reason") and entry.action == Action.REJECT:
         lines.append(f"Причина: {wf.rejection_reason_text(d['reason'], regulation_of(db(), entry.to_org_id))}")
     if isinstance(d.get("category"), dict):
-        session = db()
-        cat = session.get(Category, d["category"]["to"][0]) if d["category"]["to"][0] else None
-        sub = session.get(Subcategory, d["category"]["to"][1]) if d["category"]["to"][1] else None
-        lines.append(f"Категория: {cat.name if cat else '—'} / {sub.name if sub else '—'}")
+        category_id, subcategory_id = d["category"]["to"][0], d["category"]["to"][1]
+        lines.append(f"Категория: {choices.category_names(db()).get(category_id) or '—'} / "
+                     f"{choices.subcategory_names(db()).get(subcategory_id) or '—'}")
     if d.get("executor_id"):
         lines.append(f"Исполнитель: {names.get(d['executor_id'], '—')}")
     if d.get("result"):
