@@ -102,6 +102,12 @@ def staff_with_roles(session: Session, org_id: int | None, roles: tuple[str, ...
     return result
 
 
+def staff_names(session: Session) -> dict[int, str]:
+    """Every staff account's full name by id (kept; not to be changed by the caller)."""
+    return reference.kept(session, ("staff names",), lambda: dict(
+        session.exec(select(User.id, User.full_name).where(User.is_staff)).all()))
+
+
 def executors(session: Session, org_id: int | None) -> list[User]:
     return staff_with_roles(session, org_id, (Role.EXECUTOR, Role.COORDINATOR))
 

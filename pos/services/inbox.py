@@ -460,16 +460,18 @@ def _ranked(session: Session, where, found_rank, after: str | None, before: str 
 
 
 def _rows(session: Session, messages: list[ShownMessage], now: datetime, soon: datetime, q: str) -> list[Row]:
-    """The page's rows with the names they show: the classifier and the organizations the page has read,
-    the people in one statement, none per row."""
+    """The page's rows with the names they show: the classifier, the organizations and the staff as the process
+    keeps them (pos.services.reference), none read per row."""
     def wanted(ids) -> list[int]:
         return sorted({i for i in ids if i is not None})
 
     categories = choices.category_names(session)
     organizations = choices.org_short_names(session)
     assignees = wanted(m.assignee_id for m in messages)
-    people = dict(session.exec(select(User.id, User.full_name).where(User.id.in_(assignees))).all()) \
-        if assignees else {}
+    staff = choices.staff_names(session)
+    people = {i: staff[i] for i in assignees if i in staff}
+    if missing := [i for i in assignees if i not in staff]:  # no longer staff: their names read
+        people.update(session.exec(select(User.id, User.full_name).where(User.id.in_(missing))).all())
     return [Row(message=m, category=categories.get(m.category_id, ""),
                 organization=organizations.get(m.organization_id, ""),
                 waits_for=waits_for(m, lambda uid: people.get(uid, "")),
