@@ -3,7 +3,9 @@
 The organizations and the categories are small tables that one page asks about many times (its filters, its
 rows' names, the scope of the person's role, the header): each is read once per database session and kept in
 `session.info` until the session flushes, commits or rolls back, so a page costs one statement for each table
-however often it asks, and a change made in the session is never answered from before it.
+however often it asks, and a change made in the session is never answered from before it. What the pages ask on
+every request (the options of the filters, the names of organizations, categories and staff, the subtrees) is
+kept by the process between requests as plain values (pos.services.reference): read again after any change.
 """
 from __future__ import annotations
 

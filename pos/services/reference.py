@@ -80,6 +80,8 @@ def kept(session: Session, key: tuple, read: Callable[[], T]) -> T:
         if held is not None and held[0] == token and key in held[1]:
             return held[1][key]
     value = read()
+    if session.info.get(_TOKEN) != token:
+        return value  # the read flushed a change of this transaction's: nothing kept of it
     with _lock:
         held = _kept.get(database)
         if held is None or held[0] != token:
