@@ -100,3 +100,16 @@ def test_a_read_that_flushes_a_change_keeps_nothing_under_the_token_before_it(st
         s.rollback()
     with staff_app.session() as s:  # the token is the one before the change again: nothing kept under it
         assert reference.kept(s, key, lambda: "read again") == "read again"
+
+
+def test_a_savepoint_rolled_back_takes_its_token_with_it(staff_app):
+    key = ("categories for a test", secrets.token_hex(4))
+    read = lambda s: [c.name for c in s.exec(select(Category))]  # noqa: E731
+    with staff_app.session() as s:
+        reference.kept(s, ("anything",), lambda: 1)
+        savepoint = s.begin_nested()
+        s.add(Category(name="Категория точки сохранения"))
+        s.flush()
+        assert "Категория точки сохранения" in reference.kept(s, key, lambda: read(s))
+        savepoint.rollback()
+        assert "Категория точки сохранения" not in reference.kept(s, key, lambda: read(s))
