@@ -10,7 +10,8 @@ descriptions, an address or a point, a contact now and then) are sent from `--th
 `requests.Session` of its own, after a warm-up of a few per thread with another key. Printed: messages a
 second (the requests over the wall time from the first to the last), the median and 95th percentile of a
 request's time, the SQL statements of one POST, the CPU time per POST of the web workers, of the
-PostgreSQL server processes and of the bench's own sending threads (on the same cores) (from /proc: what the load costs, whatever else the machine runs), and the same load in the same run against
+PostgreSQL server processes and of the bench's own sending threads, all on the same cores (from /proc: what
+the load costs, whatever else the machine runs), and the same load in the same run against
 `bench.served:bare_post` (a Flask app that reads the form and answers, no database), with the ratio.
 
 Afterwards the database is checked: exactly `--requests` messages of the key, each with its own number

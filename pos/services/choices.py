@@ -46,10 +46,6 @@ def organizations(session: Session, *, active_only: bool = True) -> list[Organiz
     return [o for o in _all_organizations(session) if o.is_active or not active_only]
 
 
-def organization(session: Session, org_id: int | None) -> Organization | None:
-    return next((o for o in _all_organizations(session) if o.id == org_id), None) if org_id else None
-
-
 def subtree_of(session: Session, org_ids: Iterable[int | None]) -> list[int]:
     """The organizations and everything under them, as sorted ids (kept: pos.services.reference)."""
     wanted = tuple(sorted({i for i in org_ids if i is not None}))

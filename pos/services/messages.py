@@ -78,13 +78,14 @@ def _numbered_insert(postgresql: bool):
 
 
 _NUMBERED = {True: _numbered_insert(True), False: _numbered_insert(False)}  # built once: by PostgreSQL or not
+_VALUES = [c.key for c in Message.__table__.columns if c.key not in ("id", "number")]  # what the INSERT is given
 
 
 def _insert_numbered(session: Session, message: Message) -> None:
     """Write the new `message` as a plain row (`_NUMBERED`) and make the object the persistent one of that row,
     as if loaded: the ORM's flush of a fifty-column object cost more than the statement itself."""
     place_of(message)  # what the ORM's before_insert listener does
-    values = {c.key: getattr(message, c.key) for c in Message.__table__.columns if c.key not in ("id", "number")}
+    values = {key: getattr(message, key) for key in _VALUES}
     values["number_prefix"] = f"ПОС-{message.received_at.year}-"
     statement = _NUMBERED[session.get_bind().dialect.name == "postgresql"]
     message.id, message.number = session.execute(statement, values).one()

@@ -110,9 +110,8 @@ class Service(NamedTuple):
     category_id: int
 
 
-# A POST's key and the service it names, in one statement (every POST needs both), as plain columns (the ORM's
-# three objects cost more than the statement); no row: no such key.
-# The tables' own columns, not the models' attributes: a Core statement skips the ORM's execution.
+# A POST's key and the service it names, in one statement (every POST needs both); no row: no such key. The
+# tables' own columns, not the models: no ORM objects to build (they cost more than the statement), no ORM execution.
 _client, _sub, _category = ApiClient.__table__.c, Subcategory.__table__.c, Category.__table__.c
 _CLIENT_AND_SERVICE = (select(_client.id, _client.organization_id, _client.is_active, _sub.id, _sub.is_active,
                               _category.id, _category.is_active).select_from(ApiClient.__table__)
