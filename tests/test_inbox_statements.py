@@ -113,8 +113,11 @@ def test_a_page_costs_the_same_statements_for_5_and_for_50_rows(staff_app):
         assert rows >= 1 and more_rows == 50 and more_rows > rows, (login, query, rows, more_rows)
         assert more == statements, f"{login} {query} {h}: {statements} → {more}\n{listing}\n=====\n{more_listing}"
         # Small and fixed: the session, the person, the form's choices, the page, its count, its names.
-        assert statements <= 22, f"{login} {query} {h}: {statements}\n{listing}"
-
+        # Small and fixed: the person with the directory's token, then the page with its count; a search on
+        # PostgreSQL first asks whether the words are rare (inbox._rare); SQLite's BEGIN IMMEDIATE is one too.
+        expected = 2 + ("q=" in query and staff_app.engine.dialect.name == "postgresql") \
+            + (staff_app.engine.dialect.name == "sqlite")
+        assert statements == expected, f"{login} {query} {h}: {statements}\n{listing}"
 
 def test_a_deep_page_costs_the_same_as_the_first(staff_app):
     client = staff_app.client("analyst")

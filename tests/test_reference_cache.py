@@ -113,3 +113,33 @@ def test_a_savepoint_rolled_back_takes_its_token_with_it(staff_app):
         assert "Категория точки сохранения" in reference.kept(s, key, lambda: read(s))
         savepoint.rollback()
         assert "Категория точки сохранения" not in reference.kept(s, key, lambda: read(s))
+
+
+def test_a_grant_revoked_elsewhere_is_gone_on_the_next_page(staff_app):
+    """A person's grants are kept with the directory: a grant given or revoked in another transaction is on
+    their very next page, and the page's first statement (the person) reads the token along."""
+    client = staff_app.client("zhkh.executor")
+    assert client.get("/staff/").status_code == 200
+    user_id = staff_app.user("zhkh.executor").id
+    with counted(staff_app.engine) as statements:
+        client.get("/staff/")
+    first = [s for s in statements if not s.startswith("BEGIN")][0]
+    assert re.search(r'FROM "?user"?\s+WHERE', first) and "FROM reference_version" in first
+    assert sum("reference_version" in s for s in statements) == 1
+    with staff_app.session() as s:
+        grant = s.exec(select(RoleGrant).where(RoleGrant.user_id == user_id)).one()
+        kept_grant = (grant.role, grant.organization_id)
+        s.add(RoleGrant(user_id=user_id, role=Role.ANALYST))
+        s.delete(grant)
+        s.commit()
+    try:
+        page = client.get("/staff/").get_data(as_text=True)
+        assert "Сообщения (без персональных данных)" in page  # the analyst's list, the only role left
+        assert "Исполнение: мои сообщения" not in page
+    finally:
+        with staff_app.session() as s:
+            for row in s.exec(select(RoleGrant).where(RoleGrant.user_id == user_id)):
+                s.delete(row)
+            s.add(RoleGrant(user_id=user_id, role=kept_grant[0], organization_id=kept_grant[1]))
+            s.commit()
+    assert "Исполнение: мои сообщения" in client.get("/staff/").get_data(as_text=True)

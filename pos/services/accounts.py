@@ -5,10 +5,12 @@ import secrets
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
 from pos import clock
-from pos.models import Organization, OrganizationCategory, RoleGrant, RoleGrantCategory, User
+from pos.models import Applicant, Organization, OrganizationCategory, RoleGrant, RoleGrantCategory, User
+from pos.services import directory, reference
 from pos.workflow import PLATFORM_ROLES, Role
 
 _hasher = PasswordHasher()
@@ -58,13 +60,25 @@ def deactivate(session: Session, user: User) -> None:
     session.commit()
 
 
+# The signed-in user with the directory's token and their applicant profile: the first statement of a
+# request, which the rest of it (the kept directory, the person's grants) needs no other for.
+_SIGNED_IN = select(User, reference.TOKEN.label("reference_token"),
+                    select(Applicant.id).where(Applicant.user_id == User.id).scalar_subquery().label("applicant_id")) \
+    .where(User.id == bindparam("user_id"))
+
+
 def user_by_session_id(session: Session, session_id: str) -> User | None:
     """The user of a signed-in id (`<user id>:<session token>`, see `User.get_id`), if still valid."""
     user_id, _, token = session_id.partition(":")
     if not (user_id.isdigit() and len(user_id) < 19):
         return None
-    user = session.get(User, int(user_id))
-    if user is None or not user.is_active or not secrets.compare_digest(user.session_token.encode(), token.encode()):
+    found = session.execute(_SIGNED_IN, {"user_id": int(user_id)}).first()
+    if found is None:
+        return None
+    user, reference_token, applicant_id = found
+    reference.adopt_token(session, reference_token)
+    directory.note_applicant(session, user.id, applicant_id)
+    if not user.is_active or not secrets.compare_digest(user.session_token.encode(), token.encode()):
         return None
     return user
 

@@ -193,6 +193,11 @@ def org_options(session: Session, within: int | None) -> list[tuple[int, str]]:
     return reference.kept(session, ("organizations", within), read)
 
 
+def active_org_options(session: Session) -> list[tuple[int, str]]:
+    """The open organizations as a select's options (id, label), tree order: where a message may go (kept)."""
+    return reference.kept(session, ("open organizations",), lambda: org_labels(organizations(session)))
+
+
 def org_short_name(session: Session, org_id: int | None) -> str:
     """The short name of an organization (its name if it has none); "" for none."""
     return org_short_names(session).get(org_id, "") if org_id else ""

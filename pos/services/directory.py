@@ -57,18 +57,20 @@ def _regulations(session: Session) -> dict[int, str]:
 
 
 # A person's grants with the categories each is limited to, and their applicant profile: one statement.
-_PERSON = select(literal("grant"), RoleGrant.id, RoleGrant.role, RoleGrant.organization_id,
+_GRANTS = select(literal("grant"), RoleGrant.id, RoleGrant.role, RoleGrant.organization_id,
                  RoleGrantCategory.category_id) \
     .outerjoin(RoleGrantCategory, RoleGrantCategory.grant_id == RoleGrant.id) \
-    .where(RoleGrant.user_id == bindparam("user_id")) \
-    .union_all(select(literal("applicant"), Applicant.id, null(), null(), null())
-               .where(Applicant.user_id == bindparam("user_id")))
+    .where(RoleGrant.user_id == bindparam("user_id"))
+_PERSON = _GRANTS.union_all(select(literal("applicant"), Applicant.id, null(), null(), null())
+                            .where(Applicant.user_id == bindparam("user_id")))
+# The applicant profile of each user the session's sign-in read it for (pos.services.accounts): by user id.
+_APPLICANTS = "pos.applicant_of"  # in session.info
 
 
-def _person(session: Session, user_id: int) -> tuple[tuple[Grant, ...], int | None]:
+def _read_person(session: Session, statement, user_id: int) -> tuple[tuple[Grant, ...], int | None]:
     grants: dict[int, tuple[str, int | None, set[int]]] = {}
     applicant_id = None
-    for what, pk, role, org_id, category_id in session.execute(_PERSON, {"user_id": user_id}):
+    for what, pk, role, org_id, category_id in session.execute(statement, {"user_id": user_id}):
         if what == "applicant":
             applicant_id = pk  # one at most: applicant.user_id is unique
             continue
@@ -80,14 +82,26 @@ def _person(session: Session, user_id: int) -> tuple[tuple[Grant, ...], int | No
 
 
 def grants_for(session: Session, user_id: int) -> tuple[Grant, ...]:
-    return _person(session, user_id)[0]
+    """The person's grants, kept by the process while the directory stays as it is (the grants are part of
+    it: pos.services.reference)."""
+    return reference.kept(session, ("grants", user_id), lambda: _read_person(session, _GRANTS, user_id)[0])
+
+
+def note_applicant(session: Session, user_id: int, applicant_id: int | None) -> None:
+    """The user's applicant profile as the statement that signed them in read it (no statement of its own)."""
+    session.info.setdefault(_APPLICANTS, {})[user_id] = applicant_id
 
 
 def actor_for(session: Session, user) -> Actor:
-    """The workflow's picture of a signed-in user: their grants, and their applicant profile."""
+    """The workflow's picture of a signed-in user: their grants, and their applicant profile. Staff: the kept
+    grants and the profile the sign-in read, no statement; anyone else one statement (an applicant profile is
+    not part of the directory: a citizen's registration changes nothing kept)."""
     if user is None:
         return Actor(user_id=None)
-    grants, applicant_id = _person(session, user.id)
+    noted = session.info.get(_APPLICANTS, {})
+    if user.is_staff and user.id in noted:
+        return Actor(user_id=user.id, grants=grants_for(session, user.id), applicant_id=noted[user.id])
+    grants, applicant_id = _read_person(session, _PERSON, user.id)
     return Actor(user_id=user.id, grants=grants, applicant_id=applicant_id)
 
 

@@ -325,10 +325,13 @@ def inbox(session: Session, actor: Actor, role: str, org_id: int | None, filters
                                                                search.rank(dialect, filters.q), after, before,
                                                                page_size, rare=_rare(session, found))
     else:
-        messages, has_prev, has_next = _in_order(session, where, stages, after, before, page_size)
+        total = select(func.count()).select_from(
+            select(Message.id).where(where, _stage_is(stages)).limit(COUNT_LIMIT + 1).subquery())
+        messages, counted, has_prev, has_next = _in_order(session, where, stages, after, before, page_size,
+                                                          total.scalar_subquery())
+        if counted is None:  # no row to carry it: nothing matches, or a cursor past the end
+            counted = session.exec(total).one() if after or before else 0
         ranks = None
-        counted = session.exec(select(func.count()).select_from(
-            select(Message.id).where(where, _stage_is(stages)).limit(COUNT_LIMIT + 1).subquery())).one()
     rows = _rows(session, messages, now, policy.due_soon_limit(now), filters.q)
 
     def cursor(i: int) -> str:
@@ -373,8 +376,10 @@ def _stage_is(stages: Iterable[str]):
 
 
 def _in_order(session: Session, where, stages: set[str], after: str | None, before: str | None,
-              page_size: int):
-    """A page in the inbox's order: each half it needs a seek on (stage deadline, id), one statement."""
+              page_size: int, total):
+    """A page in the inbox's order: each half it needs a seek on (stage deadline, id); with the count `total`
+    (a scalar subquery, run once) as every row's last column, so the page and its count are one statement.
+    The count is None when no row came back."""
     cursor = decode_cursor(before) if before else decode_cursor(after)
     backwards = bool(before and cursor)
     branches = []
@@ -392,21 +397,24 @@ def _in_order(session: Session, where, stages: set[str], after: str | None, befo
             query = query.order_by(Message.stage_due_at, Message.id)
         branches.append(query.limit(page_size + 1))
     if not branches:
-        messages = []
+        got = []
     elif len(branches) == 1:
-        messages = _shown(session.connection().execute(branches[0]))
+        got = session.connection().execute(branches[0].add_columns(total.label("total"))).all()
     else:
         # Both halves, each limited, in one statement (SQLite takes a limited member only as a subquery).
         both = union_all(*[select(b.subquery()) for b in branches]).subquery("page")
         order = (both.c.half.desc(), both.c.stage_due_at.desc(), both.c.id.desc()) if backwards \
             else (both.c.half, both.c.stage_due_at, both.c.id)
-        messages = _shown(session.connection().execute(select(*[both.c[name] for name in SHOWN])
-                                                       .order_by(*order).limit(page_size + 1)))
+        got = session.connection().execute(select(*[both.c[name] for name in SHOWN], total.label("total"))
+                                           .order_by(*order).limit(page_size + 1)).all()
+    counted = got[0].total if got else None
+    messages = _shown(got)
     more = len(messages) > page_size
     messages = messages[:page_size]
     if backwards:
         messages.reverse()
-    return messages, (bool(cursor) and not backwards) or (backwards and more), more if not backwards else True
+    return messages, counted, (bool(cursor) and not backwards) or (backwards and more), \
+        more if not backwards else True
 
 
 def _rare(session: Session, found) -> bool:

@@ -65,6 +65,15 @@ def _forget_token(session: Session, *_args) -> None:
     session.info.pop(_TOKEN, None)  # the next transaction may see another one
 
 
+# The token as a scalar subquery: a statement the request sends anyway (the sign-in's) reads it along.
+TOKEN = _READ.scalar_subquery()
+
+
+def adopt_token(session: Session, token: str | None) -> None:
+    """The token as a statement of this transaction read it (`TOKEN`), before anything was kept."""
+    session.info.setdefault(_TOKEN, token or secrets.token_hex(16))
+
+
 def _token(session: Session) -> str:
     if _TOKEN not in session.info:
         session.info[_TOKEN] = session.execute(_READ).scalar_one_or_none() or secrets.token_hex(16)

@@ -26,10 +26,10 @@ def bulk_form(role: str, org_id: int | None) -> BulkForm | None:
     form = BulkForm(formdata=None) if request.method == "GET" else BulkForm()
     form.action.choices = [(a.value, wf.ACTION_LABELS[a]) for a in offered]
     if Action.CHANGE_ORGANIZATION in offered:
-        form.to_organization_id.choices = [("", "— выберите —")] + choices.org_labels(choices.organizations(db()))
+        form.to_organization_id.choices = [("", "— выберите —")] + choices.active_org_options(db())
     if Action.ASSIGN_EXECUTOR in offered:
         form.to_executor_id.choices = [("", "— выберите —")] + [
-            (u.id, person_label(u.full_name, u.position)) for u in choices.executors(db(), org_id)]
+            (u.id, person_label(u.full_name, u.position)) for u in choices.executors_of(db(), [org_id] if org_id else [])]
     return form
 
 
