@@ -111,13 +111,17 @@ def test_a_page_costs_the_same_statements_for_5_and_for_50_rows(staff_app):
         headers = ROWS if h == "rows" else None
         more, more_rows, more_listing = _count(staff_app, clients, login, query, headers)
         assert rows >= 1 and more_rows == 50 and more_rows > rows, (login, query, rows, more_rows)
-        assert more == statements, f"{login} {query} {h}: {statements} → {more}\n{listing}\n=====\n{more_listing}"
-        # Small and fixed: the session, the person, the form's choices, the page, its count, its names.
+        # Never more for more rows (fewer, where the first half alone now fills the page).
+        assert more <= statements, f"{login} {query} {h}: {statements} → {more}\n{listing}\n=====\n{more_listing}"
         # Small and fixed: the person with the directory's token, then the page with its count; a search on
-        # PostgreSQL first asks whether the words are rare (inbox._rare); SQLite's BEGIN IMMEDIATE is one too.
+        # PostgreSQL first asks whether the words are rare (inbox._rare); SQLite's BEGIN IMMEDIATE is one too;
+        # a page of every stage whose messages in work end within it reads the finished ones after them.
         expected = 2 + ("q=" in query and staff_app.engine.dialect.name == "postgresql") \
             + (staff_app.engine.dialect.name == "sqlite")
-        assert statements == expected, f"{login} {query} {h}: {statements}\n{listing}"
+        both_halves = "stage=all" in query
+        assert expected <= statements <= expected + both_halves, f"{login} {query} {h}: {statements}\n{listing}"
+        assert expected <= more <= expected + both_halves, f"{login} {query} {h}: {more}\n{more_listing}"
+
 
 def test_a_deep_page_costs_the_same_as_the_first(staff_app):
     client = staff_app.client("analyst")

@@ -68,3 +68,28 @@ def test_curator_filters_the_subtree_overdue_and_search(world):
     assert _ids(_page(world, "a.curator", "curator", "A", inbox.Filters(q="АСФАЛЬТ"))) == [sub_org.id]
     number = world.reload(fresh).number
     assert _ids(_page(world, "a.curator", "curator", "A", inbox.Filters(q=number))) == [fresh.id]
+
+
+def test_pages_of_every_stage_walk_from_the_messages_in_work_into_the_finished_and_back(world):
+    """The page that ends the messages in work goes on with the finished ones, forward and back."""
+    in_work = [world.message(Stage.COORDINATION, text=f"Яма номер {i}").id for i in range(4)]
+    finished = [world.message(Stage.ANSWERED, text=f"Убрано {i}").id for i in range(4)]
+    every = inbox.Filters(stage=inbox.ALL)
+
+    def page(**kwargs):
+        return _page(world, "analyst", "analyst", filters=every, page_size=3, **kwargs)
+
+    first = page()
+    second = page(after=first.next_cursor)
+    third = page(after=second.next_cursor)
+    assert [len(p.rows) for p in (first, second, third)] == [3, 3, 2]
+    walked = _ids(first) + _ids(second) + _ids(third)
+    assert sorted(walked[:4]) == sorted(in_work) and sorted(walked[4:]) == sorted(finished)
+    assert first.prev_cursor is None and third.next_cursor is None and second.prev_cursor and second.next_cursor
+    assert first.total == 8 and not first.total_capped and third.total == 8
+    assert _ids(page(before=third.prev_cursor)) == _ids(second)
+    back = page(before=second.prev_cursor)
+    assert _ids(back) == _ids(first) and back.prev_cursor is None
+    # A cursor past the end: no rows, the count still told.
+    past = page(after=inbox.encode_cursor(third.rows[-1].message))
+    assert past.rows == [] and past.total == 8 and past.prev_cursor is None

@@ -10,7 +10,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Iterable
 
 from markupsafe import Markup
-from sqlalchemy import and_, false, func, literal, or_, tuple_, union_all
+from sqlalchemy import and_, false, func, literal, or_, tuple_
 from sqlmodel import Session, select
 
 from pos import params
@@ -377,16 +377,18 @@ def _stage_is(stages: Iterable[str]):
 
 def _in_order(session: Session, where, stages: set[str], after: str | None, before: str | None,
               page_size: int, total):
-    """A page in the inbox's order: each half it needs a seek on (stage deadline, id); with the count `total`
-    (a scalar subquery, run once) as every row's last column, so the page and its count are one statement.
-    The count is None when no row came back."""
+    """A page in the inbox's order: a seek on (stage deadline, id) in the half the page starts in, and in the
+    next half only when that one ends within the page (a page of both halves, the last in work and the first
+    finished, is two statements; the usual page one). The count `total` (a scalar subquery, run once) is the
+    last column of the first statement's rows, so a page and its count are one statement; it is None when no
+    row came back."""
     cursor = decode_cursor(before) if before else decode_cursor(after)
     backwards = bool(before and cursor)
-    branches = []
-    for final, half in HALVES:
+    got, counted = [], None
+    for final, half in reversed(HALVES) if backwards else HALVES:
         if not stages & set(half) or (cursor and (final > cursor[0] if backwards else final < cursor[0])):
             continue  # nothing of this half can be here, or the cursor is past it
-        query = select(*_SHOWN, literal(final).label("half")).where(where, _stage_is(stages & set(half)))
+        query = select(*_SHOWN).where(where, _stage_is(stages & set(half)))
         if cursor and final == cursor[0]:
             key = tuple_(Message.stage_due_at, Message.id)
             bound = tuple_(literal(cursor[1], Message.stage_due_at.type), literal(cursor[2]))
@@ -395,22 +397,17 @@ def _in_order(session: Session, where, stages: set[str], after: str | None, befo
             query = query.order_by(Message.stage_due_at.desc(), Message.id.desc())
         else:
             query = query.order_by(Message.stage_due_at, Message.id)
-        branches.append(query.limit(page_size + 1))
-    if not branches:
-        got = []
-    elif len(branches) == 1:
-        got = session.connection().execute(branches[0].add_columns(total.label("total"))).all()
-    else:
-        # Both halves, each limited, in one statement (SQLite takes a limited member only as a subquery).
-        both = union_all(*[select(b.subquery()) for b in branches]).subquery("page")
-        order = (both.c.half.desc(), both.c.stage_due_at.desc(), both.c.id.desc()) if backwards \
-            else (both.c.half, both.c.stage_due_at, both.c.id)
-        got = session.connection().execute(select(*[both.c[name] for name in SHOWN], total.label("total"))
-                                           .order_by(*order).limit(page_size + 1)).all()
-    counted = got[0].total if got else None
-    messages = _shown(got)
-    more = len(messages) > page_size
-    messages = messages[:page_size]
+        query = query.limit(page_size + 1 - len(got))
+        if counted is None:
+            query = query.add_columns(total.label("total"))
+        rows = session.connection().execute(query).all()
+        if rows and counted is None:
+            counted = rows[0].total
+        got += _shown(rows)
+        if len(got) > page_size:
+            break
+    more = len(got) > page_size
+    messages = got[:page_size]
     if backwards:
         messages.reverse()
     return messages, counted, (bool(cursor) and not backwards) or (backwards and more), \
