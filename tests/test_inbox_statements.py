@@ -136,3 +136,25 @@ def test_a_deep_page_costs_the_same_as_the_first(staff_app):
     # No more than the first (one fewer when none of its rows waits for a person: no names to read).
     assert response.status_code == 200
     assert len(second) <= len(first), "\n".join(first) + "\n=====\n" + "\n".join(second)
+
+
+def test_a_message_page_costs_the_same_for_a_short_and_a_long_history(staff_app):
+    """The card's statements are fixed: the person, the message with what they may see of it, its chain, its
+    history with the names of everyone in it (one statement however many), its author, its files."""
+    minister = staff_app.user("zhkh.minister").id
+    executor = staff_app.user("zhkh.executor").id
+    short = staff_app.new_message("Течёт крыша", steps=[("moderator", "accept", {})])
+    long = staff_app.new_message("Течёт крыша", steps=[
+        ("moderator", "accept", {}), ("zhkh.coordinator", "assign_executor", {"executor_id": executor}),
+        ("zhkh.executor", "prepare_answer", dict(result="resolved", answer_text="Починено.", executor_position="С",
+                                                 executor_name="В. С. Н.", approver_id=minister))])
+    client = staff_app.client("zhkh.curator")
+    counts = {}
+    for name, message_id in (("short", short.id), ("long", long.id)):
+        client.get(f"/staff/messages/{message_id}")  # the first of a page reads the directory this process keeps
+        with counted(staff_app.engine) as statements:
+            page = client.get(f"/staff/messages/{message_id}")
+        assert page.status_code == 200 and "Течёт крыша" in page.get_data(as_text=True)
+        counts[name] = [s for s in statements if not s.startswith("BEGIN")]
+    assert len(counts["long"]) == len(counts["short"]), "\n".join(counts["long"]) + "\n=====\n" + "\n".join(counts["short"])
+    assert len(counts["long"]) <= 7, "\n".join(counts["long"])

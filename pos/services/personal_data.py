@@ -80,5 +80,17 @@ def access(session: Session, actor: Actor, message_id: int) -> Access:
     return Access(True, bool(row[1]))
 
 
+def message_and_access(session: Session, actor: Actor, message_id: int) -> tuple[Message | None, Access]:
+    """The message (None if there is no such) with what `actor` may see of it, in one statement: the page of a
+    message reads both first."""
+    row = session.exec(select(Message, case((visible_clause(session, actor), literal(1)), else_=literal(0)),
+                              case((identity_clause(session, actor), literal(1)), else_=literal(0)))
+                       .where(Message.id == message_id)).first()
+    if row is None:
+        return None, NONE
+    message, visible, identity = row
+    return message, Access(bool(visible), bool(visible) and bool(identity))
+
+
 def sees_identity(session: Session, actor: Actor, message_id: int) -> bool:
     return access(session, actor, message_id).identity

@@ -47,15 +47,21 @@ def policy():
     return kept_policy(db(), current_app.config["TIMEZONE"])
 
 
+LOCAL_FORMAT = "%d.%m.%Y %H:%M"
+
+
 @bp.app_template_filter("local")
-def local_datetime(value, fmt="%d.%m.%Y %H:%M"):
+def local_datetime(value, fmt=LOCAL_FORMAT):
     """An aware UTC moment in the installation's time zone."""
     if value is None:
         return ""
     if isinstance(value, datetime):
         if value.tzinfo is None:
             value = value.replace(tzinfo=timezone.utc)
-        return value.astimezone(ZoneInfo(current_app.config["TIMEZONE"])).strftime(fmt)
+        here = value.astimezone(ZoneInfo(current_app.config["TIMEZONE"]))
+        if fmt is LOCAL_FORMAT:  # every row of a list: the same digits without strftime's parsing of the format
+            return f"{here.day:02}.{here.month:02}.{here.year} {here.hour:02}:{here.minute:02}"
+        return here.strftime(fmt)
     return value.strftime("%d.%m.%Y")
 
 

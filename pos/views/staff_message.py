@@ -29,9 +29,10 @@ WITH_FILES = (Action.PREPARE_ANSWER, Action.SEND_FOR_APPROVAL, Action.AGREE)
 
 
 def _message_or_404(message_id: int) -> Message:
-    message = db().get(Message, message_id)
-    if message is None or not _access(message).visible:
+    message, access = personal_data.message_and_access(db(), current_actor(), message_id)
+    if message is None or not access.visible:
         abort(404)  # no telling outsiders which numbers exist
+    g.setdefault("message_access", {})[(message.id, message.version)] = access
     return message
 
 
@@ -121,11 +122,20 @@ def _uploads(form: ActionForm) -> list[files.Upload]:
 
 # --- the card ------------------------------------------------------------------
 
-def _names(ids) -> dict[int, str]:
+def _names(ids) -> tuple[dict[int, str], set[int]]:
+    """The people's names by id, and which of them have an applicant profile (their history says «Заявитель»):
+    one statement."""
     ids = {i for i in ids if i}
     if not ids:
-        return {}
-    return {u.id: u.full_name for u in db().exec(select(User).where(User.id.in_(ids)))}
+        return {}, set()
+    names, applicants = {}, set()
+    for user_id, full_name, applicant_user in db().exec(
+            select(User.id, User.full_name, Applicant.user_id).outerjoin(Applicant, Applicant.user_id == User.id)
+            .where(User.id.in_(ids))):
+        names[user_id] = full_name
+        if applicant_user is not None:
+            applicants.add(user_id)
+    return names, applicants
 
 
 REMIND = "remind"  # the curator's «Напомнить»: offered like an action, though the stage stays
@@ -168,9 +178,7 @@ def card_context(message: Message, *, posted: tuple[Action, ActionForm] | None =
         | {h.details.get(k) for h in history for k in ("executor_id", "from_head_id", "to_head_id", "approver_id")
            if isinstance(h.details.get(k), int)} \
         | {i for h in history for i in (h.details.get("agreeing_ids") or []) if isinstance(i, int)}
-    names = _names(staff_ids)
-    applicant_users = set(session.exec(select(Applicant.user_id).where(Applicant.user_id.in_(
-        [i for i in names])))) if names else set()
+    names, applicant_users = _names(staff_ids)
     show_author = _access(message).identity
     author = session.get(Applicant, message.applicant_id) if message.applicant_id and show_author else None
     attachments = list(session.exec(select(Attachment).where(Attachment.message_id == message.id)
