@@ -1,13 +1,17 @@
 """Database engine and sessions: one session per request or job, committed by the service."""
 import os
+import time
 from contextlib import contextmanager
 from typing import Iterator
 
-from sqlalchemy import event
+from sqlalchemy import event, exc
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
 _engines: dict[str, Engine] = {}
+# A pooled PostgreSQL connection idle longer than this is asked whether the server is still there.
+PING_AFTER_IDLE = 10.0
+_CHECKED_IN = "pos.checked_in"  # in the pool's connection record: when it was last given back
 
 
 def normalize_url(url: str) -> str:
@@ -47,7 +51,7 @@ def make_engine(url: str) -> Engine:
             # IMMEDIATE: writers queue on busy_timeout instead of failing on a lock upgrade.
             conn.exec_driver_sql("BEGIN IMMEDIATE")
     else:
-        engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+        engine = create_engine(url, pool_size=5, max_overflow=10)
 
         @event.listens_for(engine, "connect")
         def _pg_no_jit(dbapi_conn, _record):
@@ -72,8 +76,30 @@ def make_engine(url: str) -> Engine:
             search.set_pg_stop_words(row[0] for row in cur.fetchall())
             cur.close()
             dbapi_conn.rollback()
+    _ping_after_idle(engine)
     _engines[url] = engine
     return engine
+
+
+def _ping_after_idle(engine: Engine) -> None:
+    """SQLAlchemy's pool_pre_ping asks the server before every checkout: a round trip per request, where an
+    inbox page sends two statements. A connection back in use within PING_AFTER_IDLE seconds is trusted; an older one is asked
+    as pool_pre_ping asks, and replaced if it does not answer. A server restarted within those seconds fails
+    the first statement of each process once, and SQLAlchemy then replaces the pool's connections."""
+
+    @event.listens_for(engine, "checkin")
+    def _idle_from(_dbapi_conn, record):
+        record.info[_CHECKED_IN] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping(dbapi_conn, record, _proxy):
+        since = record.info.get(_CHECKED_IN)
+        if since is None or time.monotonic() - since < PING_AFTER_IDLE:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except engine.dialect.loaded_dbapi.Error as error:
+            raise exc.DisconnectionError() from error  # the pool takes a new connection and retries
 
 
 def _forget_pools_in_child() -> None:

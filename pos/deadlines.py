@@ -104,6 +104,8 @@ class DeadlinePolicy:
     max_postpone_days: int = MAX_POSTPONE_DAYS
     # The same for incidents, "answer" included.
     incident_rules: dict[tuple[int | None, str], StageRule] = field(default_factory=dict)
+    # due_soon_limit by local day: every list and card asks it, and the calendar walk is the same all day.
+    _soon_by_day: dict[date, datetime] = field(default_factory=dict, repr=False, compare=False)
 
     # --- conversions -----------------------------------------------------
     def local(self, moment: datetime) -> datetime:
@@ -189,8 +191,11 @@ class DeadlinePolicy:
 
     def due_soon_limit(self, now: datetime) -> datetime:
         """A deadline before this moment is «истекает»: within the next working day."""
-        day = self.calendar.next_working_day(self.local(now).date())
-        return self.to_utc(datetime.combine(day, WORK_PERIODS[-1][1], self.tz))
+        today = self.local(now).date()
+        if today not in self._soon_by_day:
+            day = self.calendar.next_working_day(today)
+            self._soon_by_day[today] = self.to_utc(datetime.combine(day, WORK_PERIODS[-1][1], self.tz))
+        return self._soon_by_day[today]
 
 
 class WorkingClock:
