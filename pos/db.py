@@ -83,9 +83,10 @@ def make_engine(url: str) -> Engine:
 
 def _ping_after_idle(engine: Engine) -> None:
     """SQLAlchemy's pool_pre_ping asks the server before every checkout: a round trip per request, where an
-    inbox page sends two statements. A connection back in use within PING_AFTER_IDLE seconds is trusted; an older one is asked
-    as pool_pre_ping asks, and replaced if it does not answer. A server restarted within those seconds fails
-    the first statement of each process once, and SQLAlchemy then replaces the pool's connections."""
+    inbox page sends two statements. A connection back in use within PING_AFTER_IDLE seconds is trusted; an
+    older one is asked as pool_pre_ping asks, and replaced if it does not answer. A server restarted within
+    those seconds fails the first statement of each process once, and SQLAlchemy then replaces the pool's
+    connections."""
 
     @event.listens_for(engine, "checkin")
     def _idle_from(_dbapi_conn, record):
