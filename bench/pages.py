@@ -5,13 +5,15 @@ The data is made by bench/generate.py into a database kept between runs (Postgre
 holds that many messages, migrated to the newest schema, with the draft rating of the generator's last
 full month computed once. The platform is then served as in production: gunicorn with pos/gunicorn_conf.py
 and 2 worker processes, the clock at the generator's NOW (`POS_CLOCK_FILE`), the app of `bench.served`
-(the platform's own, with a count of SQL statements per request in a response header). In the same run a
-bare Flask app (a 50-row table rendered from a Python list, same gunicorn settings) is the floor.
+(the platform's own, with a count of SQL statements per request in a response header). Beside it, served
+at the same time, a bare Flask app (a 50-row table rendered from a Python list, same gunicorn settings) is
+the floor.
 
 Each page of `PAGES` is asked as the person it is for (the seed's staff logins the generator keeps,
-password `demo`), warmed up, then asked `--requests` times one after another; the table gives per page the
-median and 95th percentile of the wall time of a request (the body read to its end), the body's bytes,
-the SQL statements of one request, and the 95th percentile over the bare app's.
+password `demo`), warmed up, then asked `--requests` times one after another, each request in turn with
+one of the bare app's; the table gives per page the median and 95th percentile of the wall time of a
+request (the body read to its end), the body's bytes, the SQL statements of one request, and the 95th
+percentile over that of the bare app's requests asked in turn with it (the floor's row: all of them).
 
 `PAGES` is one list; other benchmarks' pages join it as `Page`s or as tuples
 `(label, login, path_or_callable, headers)` (`Page(*t)`): a path is a string, or a callable given a
@@ -179,23 +181,42 @@ class Measured(Timed):
     size: int
     statements: int | None
     status: int
+    floor: Timed | None = None  # the bare app's requests asked in turn with this page's
+
+
+@dataclass
+class Floor(Timed):
+    times: list[float]
+
+
+def _timed_get(client: requests.Session, url: str, headers: dict | None) -> tuple[float, requests.Response]:
+    started = time.perf_counter()
+    response = client.get(url, headers=headers, timeout=120, allow_redirects=False)
+    response.content  # the body read to its end
+    return time.perf_counter() - started, response
 
 
 def measure(client: requests.Session, url: str, label: str, requests_n: int, warmup: int,
-            headers: dict | None = None) -> Measured:
+            headers: dict | None = None, floor: tuple[requests.Session, str] | None = None) -> Measured:
+    """`requests_n` requests of `url` after `warmup`; with `floor` (a client and the bare app's URL), each in
+    turn with one of the bare app's, so that both see the same machine: a shared machine's speed drifts over a
+    run, and a floor measured before the pages made their ratio tell the drift as much as the page."""
     for _ in range(warmup):
         client.get(url, headers=headers, timeout=120).content
-    times, last = [], None
+        if floor:
+            floor[0].get(floor[1], timeout=120).content
+    times, floor_times, last = [], [], None
     for _ in range(requests_n):
-        started = time.perf_counter()
-        last = client.get(url, headers=headers, timeout=120, allow_redirects=False)
-        body = last.content
-        times.append(time.perf_counter() - started)
+        if floor:
+            floor_times.append(_timed_get(floor[0], floor[1], None)[0])
+        took, last = _timed_get(client, url, headers)
+        times.append(took)
     if last.status_code != 200:
         raise RuntimeError(f"{label}: {url} answered {last.status_code} (the server's log: "
                            f"{Path(tempfile.gettempdir()) / 'pos-bench-pages'})")
     statements = last.headers.get(SQL_HEADER)
-    return Measured(label, times, len(body), int(statements) if statements is not None else None, last.status_code)
+    return Measured(label, times, len(last.content), int(statements) if statements is not None else None,
+                    last.status_code, Floor(floor_times) if floor else None)
 
 
 def _prepare(url: str) -> None:
@@ -240,31 +261,36 @@ def run_one(kind: str, n: int, pg_url: str, seed: int, pages: list[Page], reques
 
 def _serve(url: str, env: dict, work: Path, pages: list[Page], requests_n: int, warmup: int, kind: str,
            log) -> tuple[Measured, list[Measured]]:
-    """The floor, then every page, each server started and stopped in turn."""
+    """Every page, each request in turn with one of the bare app's (both servers up at once, asked one
+    request at a time); the floor's row is all of the bare app's requests."""
     results = []
-    with Server("bench.served:bare", env, work) as bare:
-        floor = measure(requests.Session(), bare.base + "/", "bare Flask, 50 rows", requests_n, warmup)
     engine = make_engine(url)
     with Session(engine) as session:  # closed before serving: on SQLite every transaction takes the write lock
         paths = [page.url_path(session) for page in pages]
     engine.dispose()
-    with Server("bench.served:app", env, work) as server:
+    with Server("bench.served:bare", env, work) as bare, Server("bench.served:app", env, work) as server:
+        bare_client = requests.Session()
         clients: dict[str, requests.Session] = {}
         for page, path in zip(pages, paths):
             client = clients.get(page.login) or clients.setdefault(page.login, sign_in(server.base, page.login))
-            results.append(measure(client, server.base + path, page.label, requests_n, warmup, page.headers))
+            results.append(measure(client, server.base + path, page.label, requests_n, warmup, page.headers,
+                                   floor=(bare_client, bare.base + "/")))
             if log:
                 log(f"  {kind}: {page.label}: p95 {results[-1].p95 * 1000:.0f} ms", file=sys.stderr)
+        size = len(bare_client.get(bare.base + "/", timeout=120).content)
+    floor = Measured("bare Flask, 50 rows", [t for m in results for t in m.floor.times], size, None, 200)
     return floor, results
 
 
 def table(result: dict) -> list[str]:
     floor: Measured = result["floor"]
-    lines = [f"| page | p50 ms | p95 ms | bytes | SQL | p95 / bare |", "| --- | ---: | ---: | ---: | ---: | ---: |"]
+    lines = ["| page | p50 ms | p95 ms | bytes | SQL | p95 / bare |", "| --- | ---: | ---: | ---: | ---: | ---: |"]
     for m in [*result["pages"], floor]:
         sql = "—" if m is floor or m.statements is None else str(m.statements)
+        # Over the bare app's requests asked in turn with this page's (the floor's row: over all of them).
+        beside = m.floor if m.floor is not None else floor
         lines.append(f"| {m.label} | {m.p50 * 1000:.1f} | {m.p95 * 1000:.1f} | {m.size} | {sql} | "
-                     f"{m.p95 / floor.p95:.1f} |")
+                     f"{m.p95 / beside.p95:.1f} |")
     return lines
 
 

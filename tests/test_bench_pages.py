@@ -29,3 +29,15 @@ def test_the_harness_serves_and_times_every_page(tmp_path, monkeypatch, capsys):
             assert int(sql) > 0, label  # the served app counted its statements
     assert rows["bare Flask, 50 rows"][4] == "—" and rows["bare Flask, 50 rows"][5] == "1.0"
     assert "sqlite, 2000 messages" in out and "load average" in out
+
+
+def test_a_page_is_set_against_the_bare_requests_asked_in_turn_with_it():
+    """The ratio of a page is over the bare app's requests of the same stretch of the run, not over all."""
+    slow_stretch = pages.Floor([0.004] * 20)
+    quick_stretch = pages.Floor([0.001] * 20)
+    first = pages.Measured("a page", [0.008] * 20, 1000, 2, 200, slow_stretch)
+    second = pages.Measured("another", [0.008] * 20, 1000, 2, 200, quick_stretch)
+    floor = pages.Measured("bare Flask, 50 rows", slow_stretch.times + quick_stretch.times, 900, None, 200)
+    lines = pages.table({"pages": [first, second], "floor": floor})
+    ratios = {line.split("|")[1].strip(): line.split("|")[6].strip() for line in lines[2:]}
+    assert ratios == {"a page": "2.0", "another": "8.0", "bare Flask, 50 rows": "1.0"}
