@@ -8,7 +8,11 @@ from flask import Flask, Response, request
 COMPRESSIBLE = {"text/html", "text/css", "text/plain", "text/csv", "text/javascript", "application/javascript",
                 "application/json", "image/svg+xml", "application/xml"}
 MIN_BYTES = 500
-LEVEL = 6
+# A page is compressed on every request: level 3 makes it 9 % larger than level 6 in a third of the time
+# (an inbox page: 6.7 KB against 6.1 KB, 0.2 ms against 0.6 ms; nginx's default is 1). A static file is
+# compressed once and kept: the smallest.
+LEVEL = 3
+STATIC_LEVEL = 9
 # Static files are few and never change under one URL (the URL carries their hash).
 _STATIC_CACHE: dict[tuple[str, str], bytes] = {}
 
@@ -41,7 +45,7 @@ def compress_response(response: Response) -> Response:
         data = response.get_data()
         if len(data) < MIN_BYTES:
             return response
-        body = gzip.compress(data, compresslevel=LEVEL, mtime=0)
+        body = gzip.compress(data, compresslevel=STATIC_LEVEL if is_static and etag else LEVEL, mtime=0)
         if is_static and etag:
             _STATIC_CACHE[cache_key] = body
         response.set_data(body)
