@@ -156,5 +156,6 @@ def test_a_message_page_costs_the_same_for_a_short_and_a_long_history(staff_app)
             page = client.get(f"/staff/messages/{message_id}")
         assert page.status_code == 200 and "Течёт крыша" in page.get_data(as_text=True)
         counts[name] = [s for s in statements if not s.startswith("BEGIN")]
-    assert len(counts["long"]) == len(counts["short"]), "\n".join(counts["long"]) + "\n=====\n" + "\n".join(counts["short"])
+    assert len(counts["long"]) == len(counts["short"]), \
+        "\n".join(counts["long"]) + "\n=====\n" + "\n".join(counts["short"])
     assert len(counts["long"]) <= 7, "\n".join(counts["long"])

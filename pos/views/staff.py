@@ -59,7 +59,7 @@ def local_datetime(value, fmt=LOCAL_FORMAT):
         if value.tzinfo is None:
             value = value.replace(tzinfo=timezone.utc)
         here = value.astimezone(ZoneInfo(current_app.config["TIMEZONE"]))
-        if fmt is LOCAL_FORMAT:  # every row of a list: the same digits without strftime's parsing of the format
+        if fmt == LOCAL_FORMAT:  # every row of a list: the same digits without strftime's parsing of the format
             return f"{here.day:02}.{here.month:02}.{here.year} {here.hour:02}:{here.minute:02}"
         return here.strftime(fmt)
     return value.strftime("%d.%m.%Y")

@@ -29,7 +29,8 @@ def bulk_form(role: str, org_id: int | None) -> BulkForm | None:
         form.to_organization_id.choices = [("", "— выберите —")] + choices.active_org_options(db())
     if Action.ASSIGN_EXECUTOR in offered:
         form.to_executor_id.choices = [("", "— выберите —")] + [
-            (u.id, person_label(u.full_name, u.position)) for u in choices.executors_of(db(), [org_id] if org_id else [])]
+            (u.id, person_label(u.full_name, u.position))
+            for u in choices.executors_of(db(), [org_id] if org_id else [])]
     return form
 
 
