@@ -106,10 +106,6 @@ def staff_names(session: Session) -> dict[int, str]:
         session.exec(select(User.id, User.full_name).where(User.is_staff)).all()))
 
 
-def executors(session: Session, org_id: int | None) -> list[User]:
-    return staff_with_roles(session, org_id, (Role.EXECUTOR, Role.COORDINATOR))
-
-
 def executors_of(session: Session, org_ids: list[int]) -> list:
     """The executors and coordinators of any of these organizations (rows of id, full_name, position), by name,
     each once: one statement, kept between requests (pos.services.reference)."""

@@ -32,13 +32,17 @@ def _message_or_404(message_id: int) -> Message:
     message, access = personal_data.message_and_access(db(), current_actor(), message_id)
     if message is None or not access.visible:
         abort(404)  # no telling outsiders which numbers exist
-    g.setdefault("message_access", {})[(message.id, message.version)] = access
+    _known_access()[(message.id, message.version)] = access
     return message
+
+
+def _known_access() -> dict[tuple[int, int], personal_data.Access]:
+    return g.setdefault("message_access", {})
 
 
 def _access(message: Message) -> personal_data.Access:
     """What the signed-in person may see of the message as it is now (asked once per version and request)."""
-    known = g.setdefault("message_access", {})
+    known = _known_access()
     key = (message.id, message.version)
     if key not in known:
         known[key] = personal_data.access(db(), current_actor(), message.id)
@@ -59,15 +63,14 @@ def build_form(action: Action, message: Message, steps: list, *, posted: bool = 
     formdata = True if posted else None
     if formdata is None:
         form.version.data = message.version
-    orgs = choices.organizations(session)
     if action == Action.ACCEPT:
         unrouted = [("", "— выберите —")] if message.organization_id is None else []
-        form.organization_id.choices = unrouted + choices.org_labels(orgs)
+        form.organization_id.choices = unrouted + choices.active_org_options(session)
         if formdata is None:
             form.organization_id.data = message.organization_id
     elif action in (Action.CHANGE_ORGANIZATION, Action.TRANSFER):
         form.organization_id.choices = [("", "— выберите —")] + [
-            (i, label) for i, label in choices.org_labels(orgs) if i != message.organization_id]
+            (i, label) for i, label in choices.active_org_options(session) if i != message.organization_id]
     if action == Action.REJECT:
         reasons = wf.rejection_reasons(regulation_of(session, message.organization_id))
         form.reason.choices = [(code, f"{code}) {text}") for code, text in reasons.items()]
@@ -77,7 +80,8 @@ def build_form(action: Action, message: Message, steps: list, *, posted: bool = 
         follow_category(form, message)
     if action == Action.ASSIGN_EXECUTOR:
         form.executor_id.choices = [("", "— выберите —")] + [
-            (u.id, person_label(u.full_name, u.position)) for u in choices.executors(session, message.organization_id)]
+            (u.id, person_label(u.full_name, u.position))
+            for u in choices.executors_of(session, [message.organization_id] if message.organization_id else [])]
     if action in (Action.TRANSFER, Action.PREPARE_ANSWER, Action.SEND_FOR_APPROVAL):
         form.setup_chain(choices.heads(session, message.organization_id),
                          choices.heads(session, message.organization_id, message.category_id))

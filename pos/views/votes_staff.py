@@ -110,7 +110,7 @@ def new():
     if org_id is None:  # the administrator: for which organization
         org_id = params.id_or_none(request.values.get("organization_id"))
     from pos.services import choices
-    organizations = choices.org_labels(choices.organizations(db())) if orgs is None else []
+    organizations = choices.active_org_options(db()) if orgs is None else []
     status = 200
     if form.validate_on_submit():
         try:
